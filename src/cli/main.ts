@@ -1,0 +1,56 @@
+import { Command, CommanderError } from 'commander';
+import { exitCodeOf } from './errors.js';
+import { simCommand } from './sim.js';
+import { replayCommand } from './replay.js';
+import { verifyCommand } from './verify.js';
+import { inspectCommand } from './inspect.js';
+import { recordCommand } from './record.js';
+import { serveCommand } from './serve.js';
+import { liveCommand } from './live.js';
+import { convertCommand } from './convert.js';
+import { importCommand } from './import.js';
+
+/** Builds the `heatmap` program. Each command lives in its own file and imports heavy modules lazily. */
+export function buildProgram(): Command {
+  const program = new Command('heatmap')
+    .description(
+      'Record, replay and simulate the Massive (ex-Polygon.io) options market data plane as\n' +
+        'deterministic, versioned per-strategy heatmaps (NDJSON, SSE, terminal).',
+    )
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  heatmap sim --out recordings/demo --duration 10m --seed 7\n' +
+        '  heatmap replay recordings/demo --strategies fly,vertical --out versions.ndjson\n' +
+        '  heatmap replay fixtures/open-3m --tui\n' +
+        '  heatmap verify fixtures/open-3m --expect fixtures/open-3m.expect.json\n' +
+        '\nExit codes: 0 success, 1 runtime failure, 2 bad usage or bad input.',
+    );
+  for (const make of [simCommand, replayCommand, verifyCommand, inspectCommand, recordCommand, serveCommand, liveCommand, convertCommand, importCommand]) {
+    program.addCommand(make());
+  }
+  return program;
+}
+
+/** Entry point: runs the CLI and returns the exit code (only this function decides exit codes). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  for (const cmd of program.commands) cmd.exitOverride();
+  try {
+    await program.parseAsync(argv as string[]);
+    return Number(process.exitCode ?? 0);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; commander already printed the message for usage errors
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`heatmap: ${message}\n`);
+    if (process.env.HEATMAP_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    return exitCodeOf(err);
+  }
+}

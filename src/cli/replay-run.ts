@@ -1,0 +1,154 @@
+import chalk from 'chalk';
+import type { EngineOutput } from '../engine/types.js';
+import type { Engine } from '../engine/engine.js';
+import { Pacer } from '../recording/pacer.js';
+import { enabledStrategyNames } from '../engine/config.js';
+import { readManifest } from '../recording/manifest.js';
+import { replayRecording, splitBad, summaryRecord, type ReplayResult } from '../recording/replay.js';
+import { NdjsonSink, outputLine } from '../sinks/ndjson.js';
+import { parseSseFlags } from '../sinks/sse-options.js';
+import { loadEngineConfig } from './config-file.js';
+import { formatUs } from './parse-options.js';
+import { ReplayProgressBar, wantsProgress } from './progress.js';
+import { parseReplayFlags, type ReplayCliOptions } from './replay.js';
+
+/**
+ * Something besides the NDJSON stream that consumes a replay's outputs: the terminal heatmap
+ * (`--tui`), the SSE server (`--sse`), the Parquet tile history (`--parquet`). Consumers see every
+ * output after the NDJSON sink and must not block: they only read.
+ */
+export interface OutputConsumer {
+  onOutput(out: EngineOutput, engine: Engine): void;
+  onProgress?(p: { lines: number; recv_us: number; versions: number }): void;
+  /** Called once after the last input (also after an abort). */
+  close(result: ReplayResult | undefined): Promise<void>;
+}
+
+/** Context handed to consumer factories. */
+export interface ConsumerContext {
+  readonly recording: string;
+  readonly opts: ReplayCliOptions;
+  readonly underlying: string;
+  readonly strategies: readonly string[];
+  /** Present whenever the replay is paced (always with --tui, which may switch to max and back). */
+  readonly pacer: Pacer | undefined;
+  /** Aborting stops the replay after the current input (the TUI's quit key). */
+  readonly abort: AbortController;
+}
+
+/** The `heatmap replay` action: compute (engine), then write (NDJSON sink), progress on stderr. */
+export async function runReplayCommand(recording: string, opts: ReplayCliOptions): Promise<void> {
+  const flags = parseReplayFlags(opts);
+  const config = await loadEngineConfig(opts.config, opts.strategies);
+  const manifest = await readManifest(recording); // fails early, with exit 2, when it is not a recording
+  const sink = NdjsonSink.open(opts.out);
+  const pacer = flags.speed === 'max' && !opts.tui ? undefined : new Pacer(flags.speed);
+  const abort = new AbortController();
+  const ctx: ConsumerContext = { recording, opts, underlying: manifest.underlying, strategies: enabledStrategyNames(config), pacer, abort };
+  const consumers: OutputConsumer[] = [];
+  // Optional consumers, each imported lazily so `heatmap --help` and plain replays stay light.
+  // (--tui, --sse and --parquet register here.)
+  const sse = parseSseFlags(opts);
+  if (sse) {
+    const { createSseConsumer } = await import('../sinks/sse-consumer.js');
+    const onInterrupt = (): void => abort.abort();
+    consumers.push(await createSseConsumer({ settings: sse, strategies: ctx.strategies, keepServing: !sse.exitAtEnd, handleSignals: true, onInterrupt }));
+  }
+  const span = spanOf(manifest.streams);
+  const bar = wantsProgress(opts.progress) ? new ReplayProgressBar('replay', flags.from_us ?? span.first, flags.to_us ?? span.last) : undefined;
+  const versionsSince = new Map<string, number>();
+  const onOutput = (out: EngineOutput, engine: Engine): void => {
+    sink.write(outputLine(out));
+    for (const c of consumers) c.onOutput(out, engine);
+    if (flags.keyframes !== undefined && out.type === 'version') {
+      const n = (versionsSince.get(out.strategy) ?? 0) + 1;
+      versionsSince.set(out.strategy, n % flags.keyframes);
+      if (n === flags.keyframes) {
+        sink.write(
+          JSON.stringify({
+            type: 'snapshot',
+            strategy: out.strategy,
+            version: out.version,
+            at_us: out.at_us,
+            hash: out.hash,
+            tiles: engine.canonicalTiles(out.strategy),
+          }),
+        );
+      }
+    }
+  };
+  const started = performance.now();
+  let result: ReplayResult;
+  try {
+    result = await replayRecording({
+      dir: recording,
+      config,
+      from_us: flags.from_us,
+      to_us: flags.to_us,
+      pacer,
+      onOutput,
+      drain: () => sink.drain(),
+      onProgress: (p) => {
+        bar?.update(p);
+        for (const c of consumers) c.onProgress?.(p);
+      },
+      progressEvery: consumers.length > 0 ? 200 : 5000,
+      signal: abort.signal,
+    });
+  } catch (err) {
+    for (const c of consumers) await c.close(undefined);
+    throw err;
+  } finally {
+    bar?.stop();
+  }
+  for (const c of consumers) await c.close(result);
+  const wallMs = performance.now() - started;
+  const run = opts.runInfo
+    ? {
+        recording,
+        speed: flags.speed,
+        wall_ms: Math.round(wallMs),
+        lines_per_s: Math.round(result.lines / Math.max(wallMs / 1000, 1e-9)),
+        lag_max_ms: pacer ? Math.round(pacer.maxLagMs) : 0,
+        truncated: result.cuts,
+      }
+    : undefined;
+  sink.write(JSON.stringify(summaryRecord(result, run)));
+  await sink.close();
+  reportToStderr(result, wallMs, pacer);
+}
+
+/** Receive-time span from the manifest's per-stream bounds, when the writer recorded them. */
+export function spanOf(streams: Record<string, { first_recv_us?: number; last_recv_us?: number }>): { first?: number; last?: number } {
+  let first: number | undefined;
+  let last: number | undefined;
+  for (const name of Object.keys(streams).sort()) {
+    const s = streams[name]!;
+    if (typeof s.first_recv_us === 'number') first = first === undefined ? s.first_recv_us : Math.min(first, s.first_recv_us);
+    if (typeof s.last_recv_us === 'number') last = last === undefined ? s.last_recv_us : Math.max(last, s.last_recv_us);
+  }
+  return { first, last };
+}
+
+/** A short human report on stderr (never on stdout, which carries only NDJSON). */
+function reportToStderr(r: ReplayResult, wallMs: number, pacer: Pacer | undefined): void {
+  const err = process.stderr;
+  const span = r.first_recv_us !== undefined ? `${formatUs(r.first_recv_us)} → ${formatUs(r.last_recv_us!)}` : 'empty';
+  err.write(chalk.bold(`replayed ${r.lines.toLocaleString('en-US')} lines (${span}) in ${(wallMs / 1000).toFixed(2)} s\n`));
+  for (const [name, s] of Object.entries(r.summary.strategies)) {
+    const status = s.error ? chalk.red(` FAILED: ${s.error}`) : '';
+    err.write(`  ${name.padEnd(10)} ${String(s.versions).padStart(6)} versions  ${s.populated}/${s.slots} tiles  pending ${s.pending}  ${chalk.dim(s.final_hash.slice(0, 16) || '-')}${status}\n`);
+  }
+  if (r.summary.topology === null) err.write(chalk.yellow('  no topology: the recording has no complete chain snapshot with a usable spot\n'));
+  const { bad, ignored } = splitBad(r.bad);
+  if (bad.total > 0) {
+    const reasons = Object.entries(bad.reasons).map(([k, n]) => `${k} ${n}`).join(', ');
+    err.write(chalk.yellow(`  skipped ${bad.total} bad lines/values: ${reasons}\n`));
+    const samples = r.bad.sampleDetails();
+    for (const reason of Object.keys(bad.reasons)) if (samples[reason]) err.write(chalk.dim(`    ${reason}: e.g. ${samples[reason].join(', ')}\n`));
+  }
+  const ignoredTotal = Object.values(ignored).reduce((a, b) => a + b, 0);
+  if (ignoredTotal > 0) err.write(chalk.dim(`  ignored ${ignoredTotal} valid but unused values (zero-bid quotes, aggregates)\n`));
+  for (const c of r.cuts) err.write(chalk.yellow(`  ${c.file}: ${c.reason} (everything before it was replayed)\n`));
+  if (pacer && pacer.maxLagMs > 50) err.write(chalk.yellow(`  fell behind the requested pace by up to ${Math.round(pacer.maxLagMs)} ms (no input was dropped)\n`));
+}

@@ -1,0 +1,71 @@
+import { Command, Option } from 'commander';
+import { UsageError } from './errors.js';
+import { parseIsoToUs, parsePositiveInt, parsePositiveNumber } from './parse-options.js';
+import { SSE_FLAGS, SSE_HELP, type SseCliOptions } from '../sinks/sse-options.js';
+
+export interface ReplayCliOptions extends SseCliOptions {
+  speed?: string;
+  strategies?: string;
+  config?: string;
+  out?: string;
+  from?: string;
+  to?: string;
+  progress?: boolean;
+  runInfo?: boolean;
+  keyframes?: string;
+  tui?: boolean;
+  sse?: string;
+}
+
+/** `--speed max|N` → 'max' or a positive number. */
+export function parseSpeed(text: string): number | 'max' {
+  if (text === 'max') return 'max';
+  return parsePositiveNumber(text, '--speed');
+}
+
+export function replayCommand(): Command {
+  return new Command('replay')
+    .description('drive a recording through the engine and write the published versions as NDJSON')
+    .argument('<recording>', 'recording directory (made by sim, record or import)')
+    .option('--speed <max|N>', 'pace receive time N× faster than real time, or "max" (default: max; 1 with --tui)')
+    .option('--strategies <list>', 'comma-separated strategies to run, e.g. single,fly (default: all enabled in the config)')
+    .option('--config <file>', 'engine configuration JSON (tick, topology, publish thresholds, custom strategies)')
+    .option('--out <file|->', 'where the NDJSON goes (default: stdout)')
+    .option('--from <iso>', 'start at this receive time (inclusive), e.g. 2025-11-21T15:00:00Z')
+    .option('--to <iso>', 'stop before this receive time (exclusive)')
+    .addOption(new Option('--progress', 'show a progress bar on stderr even when it is not a terminal'))
+    .addOption(new Option('--no-progress', 'never show the progress bar'))
+    .option('--keyframes <n>', 'also write a {"type":"snapshot"} line with the full tile set every N versions of a strategy')
+    .option('--run-info', 'add a "run" object (path, speed, timings, lag) to the summary line; makes the stream run-specific')
+    .option(...SSE_FLAGS.sse)
+    .option(...SSE_FLAGS.sseHost)
+    .option('--sse-exit', 'with --sse: shut the SSE server down when the replay ends (default: keep serving the final state until Ctrl-C)')
+    .option(...SSE_FLAGS.sseSlow)
+    .option(...SSE_FLAGS.sseBuffer)
+    .addHelpText(
+      'after',
+      '\nOutput: one JSON object per line — "version" (per strategy, with upserts and a hash chain), "gap",\n' +
+        'optional "snapshot" keyframes, and a final "summary". Logs and progress go to stderr only.\n' +
+        'The stream is byte-identical for the same recording and config at any --speed.',
+    )
+    .addHelpText('after', SSE_HELP)
+    .action(async (recording: string, opts: ReplayCliOptions) => {
+      const { runReplayCommand } = await import('./replay-run.js');
+      await runReplayCommand(recording, opts);
+    });
+}
+
+/** Validates the flags shared by replay-like commands. */
+export function parseReplayFlags(opts: ReplayCliOptions): {
+  speed: number | 'max';
+  from_us: number | undefined;
+  to_us: number | undefined;
+  keyframes: number | undefined;
+} {
+  const speed = opts.speed !== undefined ? parseSpeed(opts.speed) : opts.tui ? 1 : 'max';
+  const from_us = opts.from !== undefined ? parseIsoToUs(opts.from, '--from') : undefined;
+  const to_us = opts.to !== undefined ? parseIsoToUs(opts.to, '--to') : undefined;
+  if (from_us !== undefined && to_us !== undefined && to_us <= from_us) throw new UsageError('--to must be after --from');
+  const keyframes = opts.keyframes !== undefined ? parsePositiveInt(opts.keyframes, '--keyframes') : undefined;
+  return { speed, from_us, to_us, keyframes };
+}

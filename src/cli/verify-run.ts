@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import chalk from 'chalk';
+import { readManifest } from '../recording/manifest.js';
+import { Pacer } from '../recording/pacer.js';
+import { replayRecording } from '../recording/replay.js';
+import { outputLine } from '../sinks/ndjson.js';
+import { loadEngineConfig } from './config-file.js';
+import { InputError, RuntimeError } from './errors.js';
+import { parsePositiveNumber } from './parse-options.js';
+import { spanOf } from './replay-run.js';
+import type { VerifyCliOptions } from './verify.js';
+import type { EngineConfig } from '../engine/config.js';
+
+/** What one run produced, compactly: a digest per output line plus the version identities. */
+interface RunTrace {
+  readonly lines: string[];
+  readonly versions: { strategy: string; version: number; at_us: number; hash: string }[];
+  readonly strategies: Record<string, { versions: number; final_hash: string }>;
+}
+
+export interface ExpectFile {
+  strategies: Record<string, { versions: number; final_hash: string }>;
+}
+
+async function traceRun(dir: string, config: EngineConfig, speed: number | 'max'): Promise<RunTrace> {
+  const lines: string[] = [];
+  const versions: RunTrace['versions'] = [];
+  const r = await replayRecording({
+    dir,
+    config,
+    pacer: speed === 'max' ? undefined : new Pacer(speed),
+    onOutput: (out) => {
+      // A digest per line keeps memory small on long recordings while still catching any byte change.
+      lines.push(createHash('sha1').update(outputLine(out)).digest('hex'));
+      if (out.type === 'version') versions.push({ strategy: out.strategy, version: out.version, at_us: out.at_us, hash: out.hash });
+    },
+  });
+  const strategies: RunTrace['strategies'] = {};
+  for (const [name, s] of Object.entries(r.summary.strategies)) strategies[name] = { versions: s.versions, final_hash: s.final_hash };
+  return { lines, versions, strategies };
+}
+
+/** Describes the first difference between two runs, or undefined when they are identical. */
+export function firstDivergence(a: RunTrace, b: RunTrace): string | undefined {
+  const n = Math.max(a.versions.length, b.versions.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.versions[i];
+    const y = b.versions[i];
+    if (!x || !y || x.strategy !== y.strategy || x.version !== y.version || x.hash !== y.hash || x.at_us !== y.at_us) {
+      const fmt = (v: typeof x) => (v ? `${v.strategy} v${v.version} at_us ${v.at_us} hash ${v.hash}` : 'nothing (stream ended)');
+      return `first diverging version (#${i + 1} in the stream):\n  run 1: ${fmt(x)}\n  run 2: ${fmt(y)}`;
+    }
+  }
+  const m = Math.max(a.lines.length, b.lines.length);
+  for (let i = 0; i < m; i++) if (a.lines[i] !== b.lines[i]) return `output line ${i + 1} differs (not a version line: gap or error)`;
+  return undefined;
+}
+
+export async function runVerify(dir: string, opts: VerifyCliOptions): Promise<void> {
+  const config = await loadEngineConfig(opts.config, opts.strategies);
+  const manifest = await readManifest(dir);
+  let expect: ExpectFile | undefined;
+  if (opts.expect !== undefined) expect = await readExpect(opts.expect);
+  const span = spanOf(manifest.streams);
+  const spanS = span.first !== undefined && span.last !== undefined ? (span.last - span.first) / 1e6 : 120;
+  const paced = opts.speed !== undefined ? parsePositiveNumber(opts.speed, '--speed') : Math.max(1, Math.round(spanS / 2));
+  const out = process.stdout;
+  out.write(`verify ${dir}: run 1 at --speed max, run 2 at --speed ${paced}\n`);
+  const a = await traceRun(dir, config, 'max');
+  const b = await traceRun(dir, config, paced);
+  const problems: string[] = [];
+  const div = firstDivergence(a, b);
+  if (div) problems.push(`the two runs differ — ${div}`);
+  for (const [name, s] of Object.entries(a.strategies)) {
+    out.write(`  ${name.padEnd(10)} ${String(s.versions).padStart(6)} versions  final ${s.final_hash || '(none)'}\n`);
+  }
+  if (expect) {
+    for (const name of Object.keys(expect.strategies).sort()) {
+      const want = expect.strategies[name]!;
+      const got = a.strategies[name];
+      if (!got) problems.push(`${name}: expected ${want.versions} versions, but the strategy did not run`);
+      else if (got.final_hash !== want.final_hash || got.versions !== want.versions) {
+        problems.push(`${name}: expected ${want.versions} versions ending in ${want.final_hash}, got ${got.versions} ending in ${got.final_hash}`);
+      }
+    }
+    for (const name of Object.keys(a.strategies)) if (!(name in expect.strategies)) problems.push(`${name}: ran but is not in ${opts.expect}`);
+  }
+  if (problems.length > 0) {
+    for (const p of problems) process.stderr.write(chalk.red(`✗ ${p}\n`));
+    throw new RuntimeError(`verification failed for ${dir}`);
+  }
+  if (opts.writeExpect !== undefined) {
+    await writeFile(opts.writeExpect, JSON.stringify({ strategies: a.strategies } satisfies ExpectFile, null, 2) + '\n');
+    out.write(`wrote ${opts.writeExpect}\n`);
+  }
+  out.write(chalk.green(`✓ deterministic: ${a.lines.length} output lines identical in both runs${expect ? `, final hashes match ${opts.expect}` : ''}\n`));
+}
+
+async function readExpect(path: string): Promise<ExpectFile> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? `expect file ${path} does not exist` : `expect file ${path} is not valid JSON`);
+  }
+  const s = (raw as ExpectFile | null)?.strategies;
+  if (!s || typeof s !== 'object') throw new InputError(`expect file ${path} has no "strategies" object`);
+  for (const [name, v] of Object.entries(s)) {
+    if (typeof v?.versions !== 'number' || typeof v?.final_hash !== 'string') {
+      throw new InputError(`expect file ${path}: "strategies.${name}" needs "versions" (number) and "final_hash" (string)`);
+    }
+  }
+  return { strategies: s };
+}

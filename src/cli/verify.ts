@@ -1,0 +1,30 @@
+import { Command } from 'commander';
+
+export interface VerifyCliOptions {
+  expect?: string;
+  writeExpect?: string;
+  config?: string;
+  strategies?: string;
+  speed?: string;
+}
+
+export function verifyCommand(): Command {
+  return new Command('verify')
+    .description('replay a recording twice (flat out and paced) and check that the version hash chains are identical')
+    .argument('<recording>', 'recording directory')
+    .option('--expect <file>', 'also compare the final hashes and version counts with this expect file')
+    .option('--write-expect <file>', 'write the expect file from this run (after the two runs agree)')
+    .option('--config <file>', 'engine configuration JSON')
+    .option('--strategies <list>', 'comma-separated strategies to run (default: all enabled)')
+    .option('--speed <N>', 'speed of the paced second run (default: chosen so that it takes about 2 s)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 when both runs agree (and match --expect), 1 on any difference (the first diverging\n' +
+        'version is printed), 2 on bad usage or input.\n' +
+        'Expect file: {"strategies": {"fly": {"versions": 12, "final_hash": "…"}, …}}',
+    )
+    .action(async (recording: string, opts: VerifyCliOptions) => {
+      const { runVerify } = await import('./verify-run.js');
+      await runVerify(recording, opts);
+    });
+}

@@ -1,0 +1,280 @@
+import type { EngineConfig } from './config.js';
+import { enabledStrategyNames } from './config.js';
+import { LegMarks, SpotMark } from './marks.js';
+import { Pipeline } from './pipeline.js';
+import type { ChainPageEvent, EngineInput, EngineOutput, Fact, OptionContract, PublishedTile } from './types.js';
+import { ContractUniverse, expirationsInScope, sessionDateOf, spotFromParity, type Scope } from './universe.js';
+import { Tally } from './tally.js';
+import { createStrategy } from '../strategies/index.js';
+
+/**
+ * The engine: a pure state machine from inputs (recording lines) to published versions.
+ *
+ * Clock: the receive time of the current input, plus ticks at every multiple of `tick_ms` between
+ * inputs (a tick at the same µs as an input comes first). No wall clock anywhere: the same inputs
+ * give the same outputs. Ticks at which no publisher can fire are skipped — the output is the same
+ * as evaluating every tick, because between inputs only the time conditions can change.
+ */
+
+export interface EngineOptions {
+  readonly config: EngineConfig;
+  /** Spot ticker: `I:SPX` (index values) or an ETF symbol (stock trades). */
+  readonly underlying: string;
+}
+
+export type Emit = (out: EngineOutput) => void;
+
+export interface PipelineSummary {
+  readonly versions: number;
+  readonly final_hash: string;
+  readonly slots: number;
+  readonly populated: number;
+  readonly pending: number;
+  readonly error?: string;
+}
+
+export interface EngineSummary {
+  readonly inputs: { readonly chain_page: number; readonly facts: number; readonly gap: number };
+  readonly facts: {
+    readonly legs: { readonly admitted: number; readonly discarded: number };
+    readonly spot: { readonly admitted: number; readonly discarded: number };
+  };
+  readonly snapshots: { readonly complete: number; readonly incomplete: number };
+  readonly topology: null | {
+    readonly built_at_us: number;
+    readonly session_date: string;
+    readonly spot: number;
+    readonly spot_source: string;
+    readonly band: readonly [number, number];
+    readonly expirations: readonly string[];
+    readonly contracts: number;
+  };
+  readonly skipped: Record<string, number>;
+  readonly strategies: Record<string, PipelineSummary>;
+}
+
+interface PendingSnapshot {
+  readonly snapshot: number;
+  readonly pages: Set<number>;
+  lastPage: number | undefined;
+  readonly contracts: OptionContract[];
+}
+
+export class Engine {
+  readonly marks = new LegMarks();
+  readonly spot = new SpotMark();
+  readonly universe = new ContractUniverse();
+  readonly pipelines: readonly Pipeline[];
+  /** Inputs the engine skipped, by reason (other-ticker spot, incomplete snapshots…). */
+  readonly skipped = new Tally();
+  private scope: Scope | undefined;
+  private topologyBuiltAt = 0;
+  private clock: number | undefined;
+  private readonly tickUs: number;
+  private pending: PendingSnapshot | undefined;
+  private readonly inputs = { chain_page: 0, facts: 0, gap: 0 };
+  private readonly snapshots = { complete: 0, incomplete: 0 };
+
+  constructor(private readonly opts: EngineOptions) {
+    const cfg = opts.config;
+    this.tickUs = cfg.tick_ms * 1000;
+    this.pipelines = enabledStrategyNames(cfg).map((name) => {
+      const s = cfg.strategies;
+      const sc = name === 'single' || name === 'vertical' || name === 'fly' ? s[name] : s.custom.find((c) => c.name === name)!;
+      return new Pipeline(createStrategy(name, cfg), sc, cfg.topology.widths);
+    });
+  }
+
+  /** The engine clock (µs), undefined before the first input. */
+  get now(): number | undefined {
+    return this.clock;
+  }
+
+  /** Current spot: the newest index/ETF value, else the parity estimate the topology was built with. */
+  get spotValue(): number | undefined {
+    return this.spot.value ?? this.scope?.spot;
+  }
+
+  /** Feeds one input: runs the ticks due before it, applies it, evaluates every publisher. */
+  push(input: EngineInput, emit: Emit): void {
+    let at = input.recv_us;
+    if (this.clock === undefined) {
+      this.clock = at;
+      for (const p of this.pipelines) p.publisher.start(at);
+    } else if (at < this.clock) {
+      // Receive times from the merge never go back; a stream that does is clamped, not reordered.
+      this.skipped.add('recv_time_went_back');
+      at = this.clock;
+    }
+    this.runTicksUntil(at, emit);
+    this.clock = at;
+    switch (input.type) {
+      case 'chain_page':
+        this.inputs.chain_page++;
+        this.applyFacts(input.facts, emit);
+        this.collectPage(input, emit);
+        break;
+      case 'facts':
+        this.inputs.facts++;
+        this.applyFacts(input.facts, emit);
+        break;
+      case 'gap':
+        this.inputs.gap++;
+        emit({ type: 'gap', at_us: at, stream: input.stream, from_us: input.from_us, to_us: input.to_us, reason: input.reason });
+        break;
+    }
+    this.evaluateAll(at, emit);
+  }
+
+  /**
+   * Live mode: runs the ticks due up to `us` without an input (the wall clock reached `us`).
+   * The same ticks would run before the next input anyway, so a live session and the replay of
+   * its recording publish the same versions.
+   */
+  advanceTo(us: number, emit: Emit): void {
+    if (this.clock === undefined || us <= this.clock) return;
+    this.runTicksUntil(us, emit);
+  }
+
+  /** Runs the ticks in (clock, untilUs], skipping those at which no publisher can fire. */
+  private runTicksUntil(untilUs: number, emit: Emit): void {
+    for (;;) {
+      let due = Infinity;
+      for (const p of this.pipelines) if (!p.failure) due = Math.min(due, p.nextDue());
+      if (due === Infinity) return;
+      const after = Math.max(due, this.clock! + 1);
+      const tick = Math.ceil(after / this.tickUs) * this.tickUs;
+      if (tick > untilUs) return;
+      this.clock = tick;
+      this.evaluateAll(tick, emit);
+    }
+  }
+
+  private evaluateAll(nowUs: number, emit: Emit): void {
+    for (const p of this.pipelines) {
+      if (p.failure) continue;
+      const rec = this.guard(p, nowUs, emit, () => p.evaluate(nowUs));
+      if (rec) emit(rec);
+    }
+  }
+
+  private guard<T>(p: Pipeline, nowUs: number, emit: Emit, fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      p.failure = err instanceof Error ? err.message : String(err);
+      emit({ type: 'error', strategy: p.name, at_us: nowUs, message: p.failure });
+      return undefined;
+    }
+  }
+
+  private applyFacts(facts: readonly Fact[], emit: Emit): void {
+    for (const f of facts) {
+      if (f.kind === 'leg') {
+        if (!this.marks.admit(f)) continue;
+        for (const p of this.pipelines) {
+          if (!p.failure) this.guard(p, this.clock!, emit, () => p.staging.onLeg(f.contract.ticker, this.marks, this.spotValue));
+        }
+      } else {
+        if (f.ticker !== this.opts.underlying) {
+          this.skipped.add('spot_other_ticker');
+          continue;
+        }
+        const before = this.spot.value;
+        if (!this.spot.admit(f) || this.spot.value === before) continue;
+        for (const p of this.pipelines) {
+          if (!p.failure) this.guard(p, this.clock!, emit, () => p.staging.onSpot(this.marks, this.spotValue));
+        }
+      }
+    }
+  }
+
+  /** Collects chain pages per snapshot; a snapshot is complete when pages 0..last all arrived. */
+  private collectPage(page: ChainPageEvent, emit: Emit): void {
+    if (this.pending && this.pending.snapshot !== page.snapshot) {
+      this.snapshots.incomplete++;
+      this.pending = undefined;
+    }
+    this.pending ??= { snapshot: page.snapshot, pages: new Set(), lastPage: undefined, contracts: [] };
+    const snap = this.pending;
+    snap.pages.add(page.page);
+    snap.contracts.push(...page.contracts);
+    if (page.last) snap.lastPage = page.page;
+    if (snap.lastPage === undefined || snap.pages.size !== snap.lastPage + 1) return;
+    this.pending = undefined;
+    this.snapshots.complete++;
+    this.onCompleteSnapshot(snap.contracts, emit);
+  }
+
+  private onCompleteSnapshot(contracts: readonly OptionContract[], emit: Emit): void {
+    const now = this.clock!;
+    if (!this.scope) {
+      const sessionDate = sessionDateOf(now);
+      const index = this.spot.value;
+      const spot = index ?? spotFromParity(contracts, this.marks, sessionDate);
+      if (spot === undefined) {
+        this.skipped.add('topology_waiting_for_spot');
+        return;
+      }
+      const band = this.opts.config.topology.strike_band_points;
+      this.scope = {
+        spot,
+        spotSource: index !== undefined ? 'index' : 'parity',
+        lo: spot - band,
+        hi: spot + band,
+        expirations: expirationsInScope(this.opts.config.topology, contracts.map((c) => c.expiration), sessionDate),
+        sessionDate,
+      };
+      this.topologyBuiltAt = now;
+    }
+    const scope = this.scope;
+    let added = false;
+    for (const c of contracts) {
+      if (c.strike < scope.lo || c.strike > scope.hi || !scope.expirations.includes(c.expiration)) continue;
+      if (this.universe.add(c)) added = true;
+    }
+    if (!added) return;
+    for (const p of this.pipelines) {
+      if (!p.failure) this.guard(p, now, emit, () => p.extendTopology(this.universe, this.marks, this.spotValue));
+    }
+  }
+
+  /** The canonical tiles of one strategy (sorted by key), for snapshots and views. */
+  canonicalTiles(strategy: string): PublishedTile[] {
+    return this.pipelines.find((p) => p.name === strategy)?.snapshotTiles() ?? [];
+  }
+
+  /** Counts and final hashes; deterministic (no timings, no paths). */
+  summary(): EngineSummary {
+    const strategies: Record<string, PipelineSummary> = {};
+    for (const p of this.pipelines) {
+      strategies[p.name] = {
+        versions: p.publisher.version,
+        final_hash: p.publisher.hash,
+        slots: p.staging.slots,
+        populated: p.staging.populated,
+        pending: p.staging.changedCount,
+        ...(p.failure !== undefined ? { error: p.failure } : {}),
+      };
+    }
+    const s = this.scope;
+    return {
+      inputs: { ...this.inputs },
+      facts: { legs: { ...this.marks.counts }, spot: { ...this.spot.counts } },
+      snapshots: { ...this.snapshots },
+      topology: s
+        ? {
+            built_at_us: this.topologyBuiltAt,
+            session_date: s.sessionDate,
+            spot: s.spot,
+            spot_source: s.spotSource,
+            band: [s.lo, s.hi],
+            expirations: s.expirations,
+            contracts: this.universe.size,
+          }
+        : null,
+      skipped: this.skipped.toJSON(),
+      strategies,
+    };
+  }
+}

@@ -1,0 +1,52 @@
+import type { StrategyConfig } from './config.js';
+import type { LegMarks } from './marks.js';
+import { Publisher } from './publisher.js';
+import { StagingHeatmap } from './staging.js';
+import type { ContractUniverse } from './universe.js';
+import type { PublishedTile, VersionRecord } from './types.js';
+import type { Strategy } from '../strategies/types.js';
+
+/**
+ * One strategy's pipeline: its tile builder (the strategy), its staging heatmap and its publisher.
+ * Pipelines share inputs (marks, spot, universe) but not control: each is driven separately and a
+ * failure in one is contained by the engine.
+ */
+export class Pipeline {
+  readonly publisher: Publisher;
+  readonly staging: StagingHeatmap;
+  /** Set when the pipeline threw; it then takes no more input. */
+  failure: string | undefined;
+
+  constructor(
+    readonly strategy: Strategy,
+    cfg: StrategyConfig,
+    private readonly widths: readonly number[],
+  ) {
+    this.publisher = new Publisher(strategy.name, cfg.publish);
+    this.staging = new StagingHeatmap(strategy, this.publisher.canonical);
+  }
+
+  get name(): string {
+    return this.strategy.name;
+  }
+
+  /** Adds the slots the (grown) universe allows. */
+  extendTopology(universe: ContractUniverse, marks: LegMarks, spot: number | undefined): void {
+    this.staging.addSlots(this.strategy.enumerate(universe, this.widths), marks, spot);
+  }
+
+  /** After an input or at a tick: note completeness, then let the publisher decide. */
+  evaluate(nowUs: number): VersionRecord | undefined {
+    this.publisher.noteCompleteness(this.staging);
+    return this.publisher.evaluate(this.staging, nowUs);
+  }
+
+  nextDue(): number {
+    return this.publisher.nextDue(this.staging);
+  }
+
+  /** Canonical tiles sorted by key (a full snapshot of the last published version). */
+  snapshotTiles(): PublishedTile[] {
+    return [...this.publisher.canonical.keys()].sort().map((k) => this.publisher.canonical.get(k)!);
+  }
+}

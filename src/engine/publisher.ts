@@ -1,0 +1,152 @@
+import type { PublishConfig } from './config.js';
+import { chainHash } from './hash.js';
+import type { StagingHeatmap } from './staging.js';
+import type { PublishReason, PublishedTile, VersionRecord } from './types.js';
+
+/**
+ * The publisher of one strategy: the only writer of canonical state. It decides, at every
+ * evaluation (after each input and each tick), whether staging becomes the next version:
+ *
+ *  1. structural — staging has just become complete (every required slot populated);
+ *  2. value — pending changes reach ≥ N tiles, ≥ X % of slots, or Σ|Δscore| ≥ D;
+ *  3. time — max_interval_ms of engine time since the last version, with ≥ 1 pending change.
+ *
+ * `min_interval_ms` holds back 2 and 3 (never 1). Before the first version, "since the last
+ * version" counts from the engine clock's start (the first input).
+ */
+
+/** Serialized NDJSON line of each version record, computed once at publish time. */
+const LINES = new WeakMap<VersionRecord, string>();
+
+/** The NDJSON line of a version record (no trailing newline); reuses the publisher's serialization. */
+export function versionLine(rec: VersionRecord): string {
+  return LINES.get(rec) ?? JSON.stringify(rec);
+}
+
+export class Publisher {
+  private readonly canonicalTiles = new Map<string, PublishedTile>();
+  private versionNo = 0;
+  private lastHash = '';
+  private lastAtUs: number | undefined;
+  private wasComplete = false;
+  private structuralPending = false;
+  private readonly minIntervalUs: number;
+  private readonly maxIntervalUs: number | null;
+
+  /** Engine time of the first input: "since the last version" counts from here before version 1. */
+  private startUs = 0;
+
+  constructor(
+    readonly strategy: string,
+    private readonly cfg: PublishConfig,
+  ) {
+    this.minIntervalUs = cfg.min_interval_ms * 1000;
+    this.maxIntervalUs = cfg.max_interval_ms === null ? null : cfg.max_interval_ms * 1000;
+  }
+
+  /** Sets the engine clock's start (the first input's receive time). */
+  start(us: number): void {
+    this.startUs = us;
+  }
+
+  /** Canonical (last published) tiles by key: read-only for everyone but this class. */
+  get canonical(): ReadonlyMap<string, PublishedTile> {
+    return this.canonicalTiles;
+  }
+  get version(): number {
+    return this.versionNo;
+  }
+  get hash(): string {
+    return this.lastHash;
+  }
+  get lastAt(): number | undefined {
+    return this.lastAtUs;
+  }
+
+  /** Notes the staging's completeness after a change; a transition to complete arms the structural condition. */
+  noteCompleteness(staging: StagingHeatmap): void {
+    const complete = staging.isComplete;
+    if (complete && !this.wasComplete) this.structuralPending = true;
+    this.wasComplete = complete;
+  }
+
+  private valueHolds(staging: StagingHeatmap): boolean {
+    const n = staging.changedCount;
+    if (n === 0) return false;
+    const c = this.cfg;
+    if (c.min_changed !== null && n >= c.min_changed) return true;
+    if (c.min_changed_pct !== null && staging.slots > 0 && (n * 100) / staging.slots >= c.min_changed_pct) return true;
+    if (c.min_score_delta !== null && staging.scoreDeltaSum >= c.min_score_delta) return true;
+    return false;
+  }
+
+  private throttleEnd(): number {
+    return this.lastAtUs === undefined ? -Infinity : this.lastAtUs + this.minIntervalUs;
+  }
+
+  /** Which conditions hold at engine time `nowUs` (empty: do not publish). */
+  reasonsAt(staging: StagingHeatmap, nowUs: number): PublishReason[] {
+    const reasons: PublishReason[] = [];
+    if (this.structuralPending) reasons.push('structural');
+    if (staging.changedCount > 0 && nowUs >= this.throttleEnd()) {
+      if (this.valueHolds(staging)) reasons.push('value');
+      if (this.maxIntervalUs !== null && nowUs - (this.lastAtUs ?? this.startUs) >= this.maxIntervalUs) reasons.push('time');
+    }
+    return reasons;
+  }
+
+  /**
+   * The earliest engine time after which a tick could publish without new input (Infinity if none).
+   * Lets the engine skip ticks at which nothing can happen, with output identical to running them all.
+   */
+  nextDue(staging: StagingHeatmap): number {
+    if (staging.changedCount === 0) return Infinity;
+    const throttle = this.throttleEnd();
+    let due = Infinity;
+    if (this.valueHolds(staging)) due = throttle;
+    if (this.maxIntervalUs !== null) due = Math.min(due, Math.max((this.lastAtUs ?? this.startUs) + this.maxIntervalUs, throttle));
+    return due;
+  }
+
+  /** Evaluates the conditions at `nowUs`; on publish, commits staging as the next version. */
+  evaluate(staging: StagingHeatmap, nowUs: number): VersionRecord | undefined {
+    const reasons = this.reasonsAt(staging, nowUs);
+    if (reasons.length === 0) return undefined;
+    return this.commit(staging, nowUs, reasons);
+  }
+
+  private commit(staging: StagingHeatmap, nowUs: number, reasons: PublishReason[]): VersionRecord {
+    const upserts = staging.takeChanged();
+    for (const t of upserts) this.canonicalTiles.set(t.key, t);
+    const version = this.versionNo + 1;
+    const prevHash = this.lastHash;
+    const upsertsJson = JSON.stringify(upserts);
+    const reasonsJson = JSON.stringify(reasons);
+    const head = `{"strategy":${JSON.stringify(this.strategy)},"version":${version},"at_us":${nowUs},"reasons":${reasonsJson}`;
+    // Hash input: {strategy, version, at_us, reasons, upserts, removes} in that key order (DESIGN §3).
+    const hash = chainHash(prevHash, `${head},"upserts":${upsertsJson},"removes":[]}`);
+    const stats = { slots: staging.slots, populated: staging.populated, changed: upserts.length };
+    const rec: VersionRecord = {
+      type: 'version',
+      strategy: this.strategy,
+      version,
+      at_us: nowUs,
+      reasons,
+      prev_hash: prevHash,
+      hash,
+      upserts,
+      removes: [],
+      stats,
+    };
+    LINES.set(
+      rec,
+      `{"type":"version","strategy":${JSON.stringify(this.strategy)},"version":${version},"at_us":${nowUs},"reasons":${reasonsJson}` +
+        `,"prev_hash":"${prevHash}","hash":"${hash}","upserts":${upsertsJson},"removes":[],"stats":${JSON.stringify(stats)}}`,
+    );
+    this.versionNo = version;
+    this.lastHash = hash;
+    this.lastAtUs = nowUs;
+    this.structuralPending = false;
+    return rec;
+  }
+}

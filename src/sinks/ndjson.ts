@@ -1,0 +1,78 @@
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { versionLine } from '../engine/publisher.js';
+import type { EngineOutput } from '../engine/types.js';
+import { InputError } from '../cli/errors.js';
+
+/** The NDJSON line of any engine output (version lines reuse the publisher's serialization). */
+export function outputLine(out: EngineOutput): string {
+  return out.type === 'version' ? versionLine(out) : JSON.stringify(out);
+}
+
+/**
+ * Buffered NDJSON writer for stdout or a file. Lines are batched into ~64 KB writes; `drain()`
+ * returns a promise only when the destination is applying backpressure, so a replay slows down to
+ * the consumer's pace instead of buffering without bound.
+ */
+export class NdjsonSink {
+  private buf: string[] = [];
+  private bufBytes = 0;
+  private blocked: Promise<void> | undefined;
+  private failed: Error | undefined;
+  /** True when the reader went away (EPIPE on stdout, e.g. `| head`). */
+  closedByReader = false;
+
+  private constructor(private readonly out: Writable, private readonly isStdout: boolean) {
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') this.closedByReader = true;
+      else this.failed = err;
+    });
+  }
+
+  /** `-` or undefined: stdout; else a file (created or truncated). */
+  static open(path: string | undefined): NdjsonSink {
+    if (path === undefined || path === '-') return new NdjsonSink(process.stdout, true);
+    const stream = createWriteStream(path);
+    const sink = new NdjsonSink(stream, false);
+    stream.on('error', (err) => {
+      sink.failed = new InputError(`cannot write ${path}: ${err.message}`);
+    });
+    return sink;
+  }
+
+  write(line: string): void {
+    if (this.closedByReader) return;
+    this.buf.push(line);
+    this.bufBytes += line.length + 1;
+    if (this.bufBytes >= 65536) this.flush();
+  }
+
+  private flush(): void {
+    if (this.buf.length === 0) return;
+    const chunk = this.buf.join('\n') + '\n';
+    this.buf = [];
+    this.bufBytes = 0;
+    if (!this.out.write(chunk) && !this.blocked) {
+      this.blocked = new Promise((resolve) => this.out.once('drain', () => { this.blocked = undefined; resolve(); }));
+    }
+  }
+
+  /** A promise while the destination is full; undefined otherwise (cheap to call per input). */
+  drain(): Promise<void> | undefined {
+    if (this.failed) throw this.failed;
+    return this.blocked;
+  }
+
+  /** Flushes everything and closes a file destination (stdout stays open). */
+  async close(): Promise<void> {
+    this.flush();
+    if (this.failed) throw this.failed;
+    if (this.closedByReader) return;
+    if (this.isStdout) {
+      if (this.blocked) await this.blocked;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => this.out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (this.failed) throw this.failed;
+  }
+}

@@ -1,0 +1,27 @@
+import type { Strategy } from './types.js';
+import { makeTileDef } from './types.js';
+
+/**
+ * `vertical` — debit spread of width w. Call: +K −(K+w); put: +K −(K−w). Score: value / w.
+ */
+export const vertical: Strategy = {
+  name: 'vertical',
+  usesSpot: false,
+  enumerate(universe, widths) {
+    const out = [];
+    for (const g of universe.listGroups()) {
+      for (const k of universe.strikes(g)) {
+        const long = universe.get(g.root, g.expiration, g.right, k)!;
+        for (const w of widths) {
+          const short = universe.get(g.root, g.expiration, g.right, g.right === 'C' ? k + w : k - w);
+          if (!short) continue;
+          out.push(makeTileDef('vertical', g.root, g.expiration, g.right, [{ contract: long, ratio: 1 }, { contract: short, ratio: -1 }]));
+        }
+      }
+    }
+    return out;
+  },
+  score(def, value) {
+    return value / (def.strikes[1]! - def.strikes[0]!);
+  },
+};

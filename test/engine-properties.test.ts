@@ -1,0 +1,340 @@
+/**
+ * Property tests of the engine contract (DESIGN §2.2, §2.4, §2.5, §3): admission is a
+ * last-writer-wins register per leg, output is deterministic and per-strategy independent, and the
+ * published tiles are a function of the staged marks.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { selectStrategies, type EngineConfig } from '../src/engine/config.js';
+import { Engine } from '../src/engine/engine.js';
+import type { EngineInput, Fact, LegFact, OptionContract, VersionRecord } from '../src/engine/types.js';
+import {
+  MS,
+  SEC,
+  T0,
+  contract,
+  factsInput,
+  makeConfig,
+  priceAll,
+  round,
+  run,
+  snapshotPage,
+  spot,
+  strip,
+} from './helpers/engine-fixtures.js';
+
+const STRIKES = [5880, 5890, 5900, 5910, 5920];
+const CHAIN = strip(STRIKES);
+const OPEN: EngineInput[] = [factsInput(T0, spot(5900, T0)), snapshotPage(T0 + 123, priceAll(CHAIN))];
+
+// ---------------------------------------------------------------------------------------------
+// Generators
+
+interface RawFact {
+  readonly ci: number;
+  readonly e: number;
+  readonly s: number;
+  readonly p: number;
+}
+
+/** A leg fact over the chain at event T0 + e ms, seq s, price p × 0.05. */
+function legFact(f: RawFact, quoteSpread?: number): LegFact {
+  const c = CHAIN[f.ci]!;
+  const price = f.p * 0.05;
+  const event_us = T0 + f.e * MS;
+  if (quoteSpread === undefined) return { kind: 'leg', contract: c, price, event_us, seq: f.s, source: 'ws' };
+  const bid = Math.max(0.05, price - quoteSpread * 0.05);
+  const ask = price + quoteSpread * 0.05;
+  return { kind: 'leg', contract: c, price: (bid + ask) / 2, event_us, seq: 0, source: 'ws_quote', bid, ask };
+}
+
+const rawFact = (maxE: number, maxS: number) =>
+  fc.record({
+    ci: fc.integer({ min: 0, max: CHAIN.length - 1 }),
+    e: fc.integer({ min: 0, max: maxE }),
+    s: fc.integer({ min: 0, max: maxS }),
+    p: fc.integer({ min: 1, max: 600 }),
+  });
+
+/** Facts with distinct (ticker, event_us, seq), together with a permutation of them. */
+const distinctFactsAndPermutation = fc
+  .uniqueArray(rawFact(60, 3), { minLength: 1, maxLength: 40, selector: (f) => `${f.ci}|${f.e}|${f.s}` })
+  .chain((facts) => fc.tuple(fc.constant(facts), fc.shuffledSubarray(facts, { minLength: facts.length, maxLength: facts.length })));
+
+/** Feeds facts one per input, receive times 1 ms apart after the open. */
+function feedOneByOne(engine: Engine, facts: readonly Fact[], after: (i: number) => void = () => undefined): void {
+  facts.forEach((f, i) => {
+    engine.push(factsInput(T0 + SEC + i * MS, f), () => undefined);
+    after(i);
+  });
+}
+
+function openEngine(config: EngineConfig = makeConfig()): Engine {
+  return run(config, OPEN).engine;
+}
+
+/** One step of a random market script: a receive-time gap and a frame of facts. */
+const stepArb = fc.record({
+  dtMs: fc.integer({ min: 0, max: 700 }),
+  dtUs: fc.integer({ min: 0, max: 999 }),
+  facts: fc.array(
+    fc.oneof(
+      { weight: 6, arbitrary: fc.record({ kind: fc.constant('trade' as const), raw: rawFact(3000, 3), spread: fc.constant(0) }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('quote' as const), raw: rawFact(3000, 0), spread: fc.integer({ min: 1, max: 6 }) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('spot' as const), raw: rawFact(3000, 3), spread: fc.constant(0) }) },
+    ),
+    { minLength: 0, maxLength: 4 },
+  ),
+});
+
+const publishArb = fc.record({
+  min_changed: fc.option(fc.integer({ min: 1, max: 8 }), { nil: null }),
+  min_changed_pct: fc.option(fc.integer({ min: 1, max: 60 }), { nil: null }),
+  min_score_delta: fc.option(fc.double({ min: 0.01, max: 3, noNaN: true }), { nil: null }),
+  max_interval_ms: fc.option(fc.integer({ min: 100, max: 3000 }), { nil: null }),
+  min_interval_ms: fc.integer({ min: 0, max: 600 }),
+});
+
+const BWB = { name: 'bwb', right: 'C', legs: [{ ratio: 1, offset: -10 }, { ratio: -2, offset: 0 }, { ratio: 1, offset: 20 }] };
+
+/** Turns generated steps into engine inputs: the open, then one facts input per step (event times around the step's receive time). */
+type Step = typeof stepArb extends fc.Arbitrary<infer S> ? S : never;
+
+function scriptInputs(steps: readonly Step[]): EngineInput[] {
+  const inputs: EngineInput[] = [...OPEN];
+  let recv = T0 + SEC;
+  for (const step of steps) {
+    recv += step.dtMs * MS + step.dtUs;
+    const facts: Fact[] = step.facts.map((f) => {
+      if (f.kind === 'spot') return spot(5880 + (f.raw.p % 40), T0 + f.raw.e * MS, f.raw.s);
+      return legFact(f.raw, f.kind === 'quote' ? f.spread : undefined);
+    });
+    inputs.push(factsInput(recv, ...facts));
+  }
+  return inputs;
+}
+
+const scriptArb = fc.array(stepArb, { minLength: 1, maxLength: 25 }).map(scriptInputs);
+
+function linesOf(versions: readonly VersionRecord[], strategy: string, lines: readonly string[]): string[] {
+  return lines.filter((_, i) => versions[i]!.strategy === strategy);
+}
+
+const keyOf = (m: { event_us: number; seq: number } | undefined): [number, number] => (m ? [m.event_us, m.seq] : [-Infinity, -Infinity]);
+const keyLess = (a: [number, number], b: [number, number]) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+
+// ---------------------------------------------------------------------------------------------
+
+describe('admission (DESIGN §2.2): one last-writer-wins register per leg', () => {
+  it('(a) with distinct keys, the staged marks and staged tiles do not depend on arrival order', () => {
+    fc.assert(
+      fc.property(distinctFactsAndPermutation, ([facts, permuted]) => {
+        const a = openEngine();
+        const b = openEngine();
+        feedOneByOne(a, facts.map((f) => legFact(f)));
+        feedOneByOne(b, permuted.map((f) => legFact(f)));
+        for (const [ci, c] of CHAIN.entries()) {
+          // Independent model: the fact with the greatest (event_us, seq) key wins.
+          const mine = facts.filter((f) => f.ci === ci);
+          const expected = mine.reduce<RawFact | undefined>((best, f) => (!best || f.e > best.e || (f.e === best.e && f.s > best.s) ? f : best), undefined);
+          const ma = a.marks.get(c.ticker);
+          expect(ma).toEqual(b.marks.get(c.ticker));
+          if (expected) expect([ma?.price, ma?.event_us, ma?.seq]).toEqual([expected.p * 0.05, T0 + expected.e * MS, expected.s]);
+        }
+        for (const [i, p] of a.pipelines.entries()) {
+          expect(p.staging.currentTiles()).toEqual(b.pipelines[i]!.staging.currentTiles());
+        }
+      }),
+    );
+  });
+
+  it('(a) also when the facts arrive batched in frames of random size', () => {
+    fc.assert(
+      fc.property(distinctFactsAndPermutation, fc.integer({ min: 1, max: 7 }), ([facts, permuted], batch) => {
+        const a = openEngine();
+        const b = openEngine();
+        feedOneByOne(a, facts.map((f) => legFact(f)));
+        const legs = permuted.map((f) => legFact(f));
+        for (let i = 0; i < legs.length; i += batch) b.push(factsInput(T0 + SEC + i * MS, ...legs.slice(i, i + batch)), () => undefined);
+        for (const c of CHAIN) expect(b.marks.get(c.ticker)).toEqual(a.marks.get(c.ticker));
+      }),
+    );
+  });
+
+  it('(b) a leg never regresses: its key never decreases, and it changes only to a strictly newer key', () => {
+    fc.assert(
+      fc.property(fc.array(rawFact(20, 2), { minLength: 1, maxLength: 60 }), (raw) => {
+        const engine = openEngine();
+        let prev = CHAIN.map((c) => engine.marks.get(c.ticker));
+        feedOneByOne(engine, raw.map((f) => legFact(f)), () => {
+          const now = CHAIN.map((c) => engine.marks.get(c.ticker));
+          now.forEach((m, j) => {
+            const before = prev[j];
+            expect(keyLess(keyOf(m), keyOf(before))).toBe(false);
+            if (m !== before) expect(keyLess(keyOf(before), keyOf(m))).toBe(true);
+          });
+          prev = now;
+        });
+      }),
+    );
+  });
+
+  it('(c) between equal keys the first admitted wins', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ ci: fc.integer({ min: 0, max: 2 }), e: fc.integer({ min: 0, max: 2 }), s: fc.integer({ min: 0, max: 1 }) }), { minLength: 1, maxLength: 30 }), (keys) => {
+        // Every fact gets its own price, so we can tell which one won.
+        const raw: RawFact[] = keys.map((k, i) => ({ ...k, p: i + 1 }));
+        const engine = openEngine();
+        feedOneByOne(engine, raw.map((f) => legFact(f)));
+        for (const ci of [0, 1, 2]) {
+          const mine = raw.filter((f) => f.ci === ci);
+          if (mine.length === 0) continue;
+          const maxE = Math.max(...mine.map((f) => f.e));
+          const maxS = Math.max(...mine.filter((f) => f.e === maxE).map((f) => f.s));
+          const winner = mine.find((f) => f.e === maxE && f.s === maxS)!;
+          expect(engine.marks.get(CHAIN[ci]!.ticker)?.price).toBe(winner.p * 0.05);
+        }
+        const admittedAfterOpen = engine.summary().facts.legs.admitted - CHAIN.length;
+        const discarded = engine.summary().facts.legs.discarded;
+        expect(admittedAfterOpen + discarded).toBe(raw.length);
+      }),
+    );
+  });
+});
+
+describe('determinism and independence (DESIGN §2.4, §3)', () => {
+  it('(d) two engines fed the same inputs emit identical version lines and final hashes', () => {
+    fc.assert(
+      fc.property(scriptArb, publishArb, (inputs, publish) => {
+        const config = makeConfig({ publish, custom: [BWB] });
+        const a = run(config, inputs);
+        const b = run(config, inputs);
+        expect(a.lines.length).toBeGreaterThan(0);
+        expect(b.lines).toEqual(a.lines);
+        const hashes = (r: typeof a) => Object.fromEntries(Object.entries(r.engine.summary().strategies).map(([k, v]) => [k, v.final_hash]));
+        expect(hashes(b)).toEqual(hashes(a));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('(e) a strategy emits byte-identical lines alone and beside the others', () => {
+    fc.assert(
+      fc.property(scriptArb, publishArb, fc.constantFrom('single', 'vertical', 'fly', 'bwb'), fc.constantFrom(7, 100), (inputs, publish, name, tick_ms) => {
+        const config = makeConfig({ publish, custom: [BWB], tick_ms });
+        const together = run(config, inputs);
+        const alone = run(selectStrategies(config, [name]), inputs);
+        expect(alone.versions.every((v) => v.strategy === name)).toBe(true);
+        expect(alone.lines).toEqual(linesOf(together.versions, name, together.lines));
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  it('(e) two strategies with different cadences do not change each other (fly alone vs fly beside a throttled vertical)', () => {
+    fc.assert(
+      fc.property(scriptArb, publishArb, publishArb, (inputs, flyPublish, otherPublish) => {
+        const base = makeConfig({ publish: otherPublish });
+        const config: EngineConfig = { ...base, strategies: { ...base.strategies, fly: { enabled: true, publish: makeConfig({ publish: flyPublish }).strategies.fly.publish } } };
+        const together = run(config, inputs);
+        const alone = run(selectStrategies(config, ['fly']), inputs);
+        expect(alone.lines).toEqual(linesOf(together.versions, 'fly', together.lines));
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  it('(g) quiet inputs at every tick do not change the versions (ticks are skipped only when nothing can fire)', () => {
+    fc.assert(
+      fc.property(scriptArb, publishArb, fc.constantFrom(7, 10, 100, 250), (inputs, publish, tick_ms) => {
+        const config = makeConfig({ publish, tick_ms });
+        const tickUs = config.tick_ms * MS;
+        const plain = run(config, inputs);
+        // Interleave an empty frame at every tick multiple from the first input to the last.
+        const first = inputs[0]!.recv_us;
+        const last = inputs[inputs.length - 1]!.recv_us;
+        const dense: EngineInput[] = [];
+        let i = 0;
+        for (let t = Math.ceil(first / tickUs) * tickUs; t <= last + 5 * SEC; t += tickUs) {
+          while (i < inputs.length && inputs[i]!.recv_us <= t) dense.push(inputs[i++]!);
+          dense.push(factsInput(t));
+        }
+        while (i < inputs.length) dense.push(inputs[i++]!);
+        const withTicks = run(config, dense);
+        const end = last + 5 * SEC;
+        const sparse = run(config, [...inputs, factsInput(end)]);
+        expect(plain.lines).toEqual(sparse.lines.filter((l) => (JSON.parse(l) as VersionRecord).at_us <= last));
+        expect(withTicks.lines).toEqual(sparse.lines);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('published tiles are a function of the staged marks (DESIGN §2.3)', () => {
+  /** Strikes sorted ascending, w from the tile's own definition. */
+  function expectedTiles(engine: Engine, strategy: 'fly' | 'vertical'): Map<string, { value: number; score: number; ts: number; conf: number }> {
+    const out = new Map<string, { value: number; score: number; ts: number; conf: number }>();
+    const width = 10;
+    for (const right of ['C', 'P'] as const) {
+      for (const k of STRIKES) {
+        let legs: Array<[OptionContract, number]>;
+        let strikes: number[];
+        if (strategy === 'fly') {
+          if (!STRIKES.includes(k - width) || !STRIKES.includes(k + width)) continue;
+          strikes = [k - width, k, k + width];
+          legs = [[contract(k - width, right), 1], [contract(k, right), -2], [contract(k + width, right), 1]];
+        } else {
+          // call: +K −(K+w); put: +K −(K−w). Legs listed ascending by strike.
+          const other = right === 'C' ? k + width : k - width;
+          if (!STRIKES.includes(other)) continue;
+          strikes = [Math.min(k, other), Math.max(k, other)];
+          legs = right === 'C' ? [[contract(k, right), 1], [contract(other, right), -1]] : [[contract(other, right), -1], [contract(k, right), 1]];
+        }
+        let value = 0;
+        let ts = -1;
+        let conf = 1;
+        for (const [c, ratio] of legs) {
+          const m = engine.marks.get(c.ticker)!;
+          value += ratio * m.price;
+          ts = Math.max(ts, m.event_us);
+          if (m.bid !== undefined && m.ask !== undefined) conf = Math.min(conf, 1 - (m.ask - m.bid) / (m.ask + m.bid));
+        }
+        const v = round(value, 6);
+        out.set(`SPXW:2025-11-21:${strategy}:${right}:${strikes.join('/')}`, { value: v, score: round(v / width, 6), ts, conf: round(conf, 4) });
+      }
+    }
+    return out;
+  }
+
+  it('(f) after a long quiet spell, the canonical fly and vertical tiles equal what the final marks give', () => {
+    fc.assert(
+      fc.property(scriptArb, publishArb, (inputs, publish) => {
+        const config = makeConfig({ publish: { ...publish, max_interval_ms: publish.max_interval_ms ?? 1000 } });
+        const last = inputs[inputs.length - 1]!.recv_us;
+        const { engine } = run(config, [...inputs, factsInput(last + 60 * SEC)]);
+        for (const strategy of ['fly', 'vertical'] as const) {
+          expect(engine.summary().strategies[strategy]?.pending).toBe(0);
+          const expected = expectedTiles(engine, strategy);
+          const tiles = engine.canonicalTiles(strategy);
+          expect(tiles.map((t) => t.key).sort()).toEqual([...expected.keys()].sort());
+          for (const t of tiles) {
+            const e = expected.get(t.key)!;
+            expect({ key: t.key, value: t.value, score: t.score, confidence: t.confidence }).toEqual({
+              key: t.key,
+              value: e.value,
+              score: e.score,
+              confidence: e.conf,
+            });
+            for (const leg of t.legs) expect(leg.price).toBe(engine.marks.get(leg.ticker)!.price);
+            // A newer fact at the same price is not a change, so the published ts_us may lag the marks,
+            // but it is always the newest of the published legs and never ahead of the marks.
+            expect(t.ts_us).toBe(Math.max(...t.legs.map((l) => l.ts_us)));
+            expect(t.ts_us).toBeLessThanOrEqual(e.ts);
+          }
+        }
+      }),
+      { numRuns: 80 },
+    );
+  });
+});
