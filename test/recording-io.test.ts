@@ -78,7 +78,11 @@ describe('write → read round trip', () => {
       ...BASE,
       format: 'heatmap-recording',
       version: 1,
-      streams: { indices: { files: ['indices.ndjson.gz'], lines: 1 }, options: { files: ['options.ndjson.gz'], lines: 501 } },
+      streams: {
+        // receive-time spans per stream: first/last recv_us of the lines written (gap line included)
+        indices: { files: ['indices.ndjson.gz'], lines: 1, first_recv_us: 1763740800000500, last_recv_us: 1763740800000500 },
+        options: { files: ['options.ndjson.gz'], lines: 501, first_recv_us: 1763740800000000, last_recv_us: 1763740800900000 },
+      },
       sim: { seed: 7, params: { a: { b: 3, y: 2 }, z: 1 } },
     });
     // keys in a fixed order, params sorted
@@ -128,7 +132,9 @@ describe('write → read round trip', () => {
     const lines = frames(7);
     await writeRecording(dir, { options: lines }, { splitLines: 3 });
     const m = await readManifest(dir);
-    expect(m.streams).toEqual({ options: { files: ['options.0001.ndjson.gz', 'options.0002.ndjson.gz', 'options.0003.ndjson.gz'], lines: 7 } });
+    expect(m.streams).toEqual({
+      options: { files: ['options.0001.ndjson.gz', 'options.0002.ndjson.gz', 'options.0003.ndjson.gz'], lines: 7, first_recv_us: 1763740800000000, last_recv_us: 1763740800006000 },
+    });
     expect(zlib.gunzipSync(await fsp.readFile(path.join(dir, 'options.0003.ndjson.gz'))).toString()).toBe(lines[6] + '\n');
     await fsp.writeFile(path.join(dir, 'notes.txt'), 'hello');
     const listed = await listRecordingFiles(dir);
@@ -238,7 +244,7 @@ describe('cut tails', () => {
     for (const f of await fsp.readdir(dir)) await fsp.copyFile(path.join(dir, f), path.join(copy, f));
     await w.close();
     const m = await readManifest(copy);
-    expect(m.streams.options).toEqual({ files: ['options.ndjson.gz'], lines: 250 });
+    expect(m.streams.options).toEqual({ files: ['options.ndjson.gz'], lines: 250, first_recv_us: 1763740800000000, last_recv_us: 1763740800249000 });
     const report = newReadReport();
     const got = await collect(readRecording(copy, {}, report));
     expect(got.map((l) => l.text)).toEqual(lines.slice(0, 250));

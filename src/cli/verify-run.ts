@@ -19,9 +19,13 @@ interface RunTrace {
   readonly strategies: Record<string, { versions: number; final_hash: string }>;
 }
 
+/** The expect file: per strategy, the version count, the final hash, and every version's hash prefix. */
 export interface ExpectFile {
-  strategies: Record<string, { versions: number; final_hash: string }>;
+  strategies: Record<string, { versions: number; final_hash: string; hashes?: string[] }>;
 }
+
+/** Hash prefix length kept per version in expect files: enough to name the first diverging version. */
+const PREFIX = 16;
 
 async function traceRun(dir: string, config: EngineConfig, speed: number | 'max'): Promise<RunTrace> {
   const lines: string[] = [];
@@ -81,7 +85,15 @@ export async function runVerify(dir: string, opts: VerifyCliOptions): Promise<vo
       const got = a.strategies[name];
       if (!got) problems.push(`${name}: expected ${want.versions} versions, but the strategy did not run`);
       else if (got.final_hash !== want.final_hash || got.versions !== want.versions) {
-        problems.push(`${name}: expected ${want.versions} versions ending in ${want.final_hash}, got ${got.versions} ending in ${got.final_hash}`);
+        let where = '';
+        if (want.hashes) {
+          const mine = a.versions.filter((v) => v.strategy === name);
+          const i = want.hashes.findIndex((h, j) => mine[j]?.hash.slice(0, PREFIX) !== h);
+          const idx = i === -1 ? Math.min(want.hashes.length, mine.length) : i;
+          const v = mine[idx];
+          where = v ? `; first diverging version: v${v.version} at_us ${v.at_us} (hash ${v.hash.slice(0, PREFIX)}…, expected ${want.hashes[idx] ?? 'no such version'})` : `; the run stops after v${mine.length}`;
+        }
+        problems.push(`${name}: expected ${want.versions} versions ending in ${want.final_hash}, got ${got.versions} ending in ${got.final_hash}${where}`);
       }
     }
     for (const name of Object.keys(a.strategies)) if (!(name in expect.strategies)) problems.push(`${name}: ran but is not in ${opts.expect}`);
@@ -91,7 +103,11 @@ export async function runVerify(dir: string, opts: VerifyCliOptions): Promise<vo
     throw new RuntimeError(`verification failed for ${dir}`);
   }
   if (opts.writeExpect !== undefined) {
-    await writeFile(opts.writeExpect, JSON.stringify({ strategies: a.strategies } satisfies ExpectFile, null, 2) + '\n');
+    const strategies: ExpectFile['strategies'] = {};
+    for (const [name, st] of Object.entries(a.strategies)) {
+      strategies[name] = { ...st, hashes: a.versions.filter((v) => v.strategy === name).map((v) => v.hash.slice(0, PREFIX)) };
+    }
+    await writeFile(opts.writeExpect, formatExpect({ strategies }));
     out.write(`wrote ${opts.writeExpect}\n`);
   }
   out.write(chalk.green(`✓ deterministic: ${a.lines.length} output lines identical in both runs${expect ? `, final hashes match ${opts.expect}` : ''}\n`));
@@ -113,4 +129,13 @@ async function readExpect(path: string): Promise<ExpectFile> {
     }
   }
   return { strategies: s };
+}
+
+/** Expect files keep one strategy per block and the hash list compact (one line), for reviewable diffs. */
+function formatExpect(e: ExpectFile): string {
+  const blocks = Object.entries(e.strategies).map(([name, s]) => {
+    const hashes = s.hashes ? `,\n      "hashes": ${JSON.stringify(s.hashes)}` : '';
+    return `    ${JSON.stringify(name)}: {\n      "versions": ${s.versions},\n      "final_hash": ${JSON.stringify(s.final_hash)}${hashes}\n    }`;
+  });
+  return `{\n  "strategies": {\n${blocks.join(',\n')}\n  }\n}\n`;
 }

@@ -66,7 +66,7 @@ export const DEFAULT_PUBLISH: PublishConfig = {
   min_changed_pct: 5,
   min_score_delta: null,
   max_interval_ms: 1000,
-  min_interval_ms: 250,
+  min_interval_ms: 500,
 };
 
 export const DEFAULT_TOPOLOGY: TopologyConfig = {

@@ -1,0 +1,209 @@
+import { createHash } from 'node:crypto';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseNdjson, runCli, tempDir } from './helpers/cli.js';
+
+// End to end through the built CLI: sim → replay at several speeds → verify / inspect, and the
+// error paths a user hits (exit codes and one-line messages).
+
+let work: { dir: string; cleanup: () => Promise<void> };
+let rec: string;
+
+beforeAll(async () => {
+  work = await tempDir();
+  rec = path.join(work.dir, 'rec');
+  const r = await runCli(['sim', '--out', rec, '--duration', '12s', '--seed', '11', '--no-progress']);
+  expect(r.code, r.stderr).toBe(0);
+}, 60_000);
+
+afterAll(async () => {
+  await work.cleanup();
+});
+
+const versionLines = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('{"type":"version"'));
+
+describe('heatmap replay', () => {
+  it('writes version lines then one summary, NDJSON only on stdout', async () => {
+    const r = await runCli(['replay', rec]);
+    expect(r.code, r.stderr).toBe(0);
+    const objs = parseNdjson(r.stdout);
+    expect(objs.length).toBeGreaterThan(3);
+    expect(objs.at(-1)!.type).toBe('summary');
+    expect(objs.slice(0, -1).every((o) => o.type === 'version' || o.type === 'gap')).toBe(true);
+    const summary = objs.at(-1) as { strategies: Record<string, { versions: number; final_hash: string }> };
+    expect(Object.keys(summary.strategies)).toEqual(['single', 'vertical', 'fly']);
+    for (const s of Object.values(summary.strategies)) expect(s.versions).toBeGreaterThan(0);
+    // the hash chain links up and the summary's final hash is the last version's
+    for (const name of Object.keys(summary.strategies)) {
+      const vs = objs.filter((o) => o.type === 'version' && o.strategy === name) as { version: number; prev_hash: string; hash: string; at_us: number; reasons: unknown; upserts: unknown; removes: unknown }[];
+      let prev = '';
+      vs.forEach((v, i) => {
+        expect(v.version).toBe(i + 1);
+        expect(v.prev_hash).toBe(prev);
+        const canonical = JSON.stringify({ strategy: name, version: v.version, at_us: v.at_us, reasons: v.reasons, upserts: v.upserts, removes: v.removes });
+        expect(v.hash).toBe(createHash('sha256').update(prev + canonical).digest('hex'));
+        prev = v.hash;
+      });
+      expect(summary.strategies[name]!.final_hash).toBe(prev);
+    }
+  });
+
+  it('is byte-identical at --speed max, 50 and 1', async () => {
+    const max = await runCli(['replay', rec, '--speed', 'max']);
+    const fifty = await runCli(['replay', rec, '--speed', '50']);
+    const one = await runCli(['replay', rec, '--speed', '1']);
+    expect(max.code).toBe(0);
+    expect(fifty.stdout).toBe(max.stdout);
+    expect(one.stdout).toBe(max.stdout);
+  }, 60_000);
+
+  it('--strategies runs exactly the named ones, and a strategy alone gives the same lines', async () => {
+    const all = await runCli(['replay', rec]);
+    const fly = await runCli(['replay', rec, '--strategies', 'fly']);
+    expect(fly.code).toBe(0);
+    const flyAlone = versionLines(fly.stdout);
+    expect(flyAlone.length).toBeGreaterThan(0);
+    expect(flyAlone.every((l) => l.includes('"strategy":"fly"'))).toBe(true);
+    expect(versionLines(all.stdout).filter((l) => l.includes('"strategy":"fly"'))).toEqual(flyAlone);
+  });
+
+  it('--out writes the same stream to a file; --from/--to cut by receive time', async () => {
+    const out = path.join(work.dir, 'v.ndjson');
+    const r = await runCli(['replay', rec, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    const full = await readFile(out, 'utf8');
+    expect(full).toBe((await runCli(['replay', rec])).stdout);
+    const summary = parseNdjson(full).at(-1) as { span_us: [number, number] };
+    const mid = new Date(Math.floor((summary.span_us[0] + summary.span_us[1]) / 2000)).toISOString();
+    const cut = await runCli(['replay', rec, '--to', mid]);
+    const cutSummary = parseNdjson(cut.stdout).at(-1) as { span_us: [number, number]; lines: number };
+    expect(cutSummary.span_us[1]).toBeLessThan(Date.parse(mid) * 1000);
+    expect(cutSummary.lines).toBeLessThan((parseNdjson(full).at(-1) as { lines: number }).lines);
+  });
+
+  it('is the same for a plain (uncompressed) copy of the recording', async () => {
+    const plain = path.join(work.dir, 'plain');
+    await runCli(['sim', '--out', plain, '--duration', '12s', '--seed', '11', '--no-gzip', '--no-progress']);
+    const a = await runCli(['replay', rec]);
+    const b = await runCli(['replay', plain]);
+    expect(b.code).toBe(0);
+    expect(b.stdout).toBe(a.stdout);
+  }, 30_000);
+
+  it('counts bad lines and a truncated gzip tail, keeps the rest, exits 0', async () => {
+    const damaged = path.join(work.dir, 'damaged');
+    await runCli(['sim', '--out', damaged, '--duration', '12s', '--seed', '11', '--no-progress']);
+    // two malformed lines in the middle of the index stream
+    const idx = path.join(damaged, 'indices.ndjson.gz');
+    const lines = gunzipSync(await readFile(idx)).toString('utf8').split('\n');
+    lines.splice(3, 0, '{"recv_us":1763735403000000,"frame":[{"ev":"V",', 'not json at all');
+    await writeFile(idx, gzipSync(lines.join('\n')));
+    // the options stream loses its tail, as if the recorder had been killed
+    const opt = path.join(damaged, 'options.ndjson.gz');
+    const bytes = await readFile(opt);
+    await writeFile(opt, bytes.subarray(0, Math.floor(bytes.length * 0.7)));
+    const r = await runCli(['replay', damaged]);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = parseNdjson(r.stdout).at(-1) as { bad: { total: number; reasons: Record<string, number> }; truncated_files: number };
+    expect(summary.bad.total).toBe(2);
+    expect(summary.truncated_files).toBe(1);
+    expect(r.stderr).toMatch(/options\.ndjson\.gz/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
+
+describe('heatmap replay: errors end with exit 2 and a one-line message', () => {
+  it('a path that is not a recording', async () => {
+    const r = await runCli(['replay', work.dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/has no manifest\.json/);
+    expect(r.stdout).toBe('');
+  });
+  it('a missing directory', async () => {
+    const r = await runCli(['replay', path.join(work.dir, 'nope')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/does not exist/);
+  });
+  it('a bad flag value and an unknown flag', async () => {
+    expect((await runCli(['replay', rec, '--speed', 'fast'])).code).toBe(2);
+    const r = await runCli(['replay', rec, '--sped', '2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown option/);
+  });
+  it('an unknown strategy names the valid ones', async () => {
+    const r = await runCli(['replay', rec, '--strategies', 'condor']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown strategy "condor".*single, vertical, fly/);
+  });
+  it('a config with an unknown key names it; a missing config file says so', async () => {
+    const cfg = path.join(work.dir, 'bad.json');
+    await writeFile(cfg, JSON.stringify({ strategies: { fly: { publsh: {} } } }));
+    const r = await runCli(['replay', rec, '--config', cfg]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown key "strategies\.fly\.publsh"/);
+    const m = await runCli(['replay', rec, '--config', path.join(work.dir, 'missing.json')]);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toMatch(/config file .* does not exist/);
+  });
+});
+
+describe('heatmap verify', () => {
+  it('passes on a recording, writes an expect file, and fails with the first diverging version', async () => {
+    const expectFile = path.join(work.dir, 'rec.expect.json');
+    const w = await runCli(['verify', rec, '--write-expect', expectFile]);
+    expect(w.code, w.stderr).toBe(0);
+    expect(w.stdout).toMatch(/deterministic/);
+    const ok = await runCli(['verify', rec, '--expect', expectFile]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const want = JSON.parse(await readFile(expectFile, 'utf8')) as { strategies: Record<string, { hashes: string[]; final_hash: string }> };
+    want.strategies.fly!.hashes[1] = '0000000000000000';
+    want.strategies.fly!.final_hash = 'f'.repeat(64);
+    await writeFile(expectFile, JSON.stringify(want));
+    const bad = await runCli(['verify', rec, '--expect', expectFile]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/fly: .*first diverging version: v2 /);
+  }, 60_000);
+});
+
+describe('heatmap inspect', () => {
+  it('reports streams, span, snapshots and event counts that match the recording', async () => {
+    const r = await runCli(['inspect', rec, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout) as { streams: Record<string, { lines: number; events: Record<string, number> }>; chain: { snapshots: number; complete_snapshots: number }; bad_lines: { total: number } };
+    const replay = parseNdjson((await runCli(['replay', rec])).stdout).at(-1) as { lines: number; snapshots: { complete: number } };
+    const lines = Object.values(rep.streams).reduce((n, s) => n + s.lines, 0);
+    expect(lines).toBe(replay.lines);
+    expect(rep.chain.complete_snapshots).toBe(replay.snapshots.complete);
+    expect(rep.streams.indices!.events.V).toBeGreaterThanOrEqual(11);
+    expect(rep.streams.options!.events.T).toBeGreaterThan(0);
+    expect(rep.bad_lines.total).toBe(0);
+    const text = await runCli(['inspect', rec]);
+    expect(text.stdout).toMatch(/chain: \d+ snapshots/);
+    expect(text.stdout).toMatch(/indices/);
+  });
+  it('a missing recording exits 2', async () => {
+    const r = await runCli(['inspect', path.join(work.dir, 'nope')]);
+    expect(r.code).toBe(2);
+  });
+});
+
+describe('split files', () => {
+  it('a recording split into numbered files replays identically', async () => {
+    const split = path.join(work.dir, 'split');
+    await runCli(['sim', '--out', split, '--duration', '12s', '--seed', '11', '--no-progress']);
+    // re-split options.ndjson.gz into two numbered files at a line boundary
+    const src = path.join(split, 'options.ndjson.gz');
+    const lines = gunzipSync(await readFile(src)).toString('utf8').trimEnd().split('\n');
+    const half = Math.floor(lines.length / 2);
+    await writeFile(path.join(split, 'options.0001.ndjson.gz'), gzipSync(lines.slice(0, half).join('\n') + '\n'));
+    await writeFile(path.join(split, 'options.0002.ndjson'), lines.slice(half).join('\n') + '\n');
+    await rm(src);
+    expect((await readdir(split)).filter((f) => f.startsWith('options'))).toEqual(['options.0001.ndjson.gz', 'options.0002.ndjson']);
+    const a = await runCli(['replay', rec]);
+    const b = await runCli(['replay', split]);
+    expect(b.stdout).toBe(a.stdout);
+  }, 30_000);
+});

@@ -1,0 +1,63 @@
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../src/engine/config.js';
+import { replayRecording } from '../src/recording/replay.js';
+import { ROOT } from './helpers/cli.js';
+
+// Golden hashes: every committed fixture must replay to exactly the version hashes recorded in its
+// expect file. A change that alters any published version fails here until the fixtures are
+// regenerated on purpose (fixtures/make-fixtures.sh) and the diff reviewed.
+
+const FIXTURES = path.join(ROOT, 'fixtures');
+
+interface Expect {
+  strategies: Record<string, { versions: number; final_hash: string; hashes: string[] }>;
+}
+
+const names = (await readdir(FIXTURES, { withFileTypes: true })).filter((d) => d.isDirectory() && d.name !== 'flatfiles').map((d) => d.name).sort();
+
+describe('fixtures replay to their committed hashes', () => {
+  it('there are fixtures to check (open, closed, damaged)', () => {
+    expect(names).toEqual(expect.arrayContaining(['open-3m', 'closed-30m', 'damaged-1m']));
+  });
+
+  for (const name of names) {
+    it(name, async () => {
+      const want = JSON.parse(await readFile(path.join(FIXTURES, `${name}.expect.json`), 'utf8')) as Expect;
+      const got = new Map<string, string[]>();
+      const r = await replayRecording({
+        dir: path.join(FIXTURES, name),
+        config: defaultConfig(),
+        onOutput: (out) => {
+          if (out.type !== 'version') return;
+          const list = got.get(out.strategy) ?? [];
+          list.push(out.hash);
+          got.set(out.strategy, list);
+        },
+      });
+      expect(Object.keys(r.summary.strategies)).toEqual(Object.keys(want.strategies));
+      for (const [strategy, w] of Object.entries(want.strategies)) {
+        const hashes = got.get(strategy) ?? [];
+        expect(hashes.map((h) => h.slice(0, 16)), `${name}/${strategy}`).toEqual(w.hashes);
+        expect(hashes.length).toBe(w.versions);
+        expect(r.summary.strategies[strategy]!.final_hash).toBe(w.final_hash);
+      }
+    });
+  }
+
+  it('the closed market publishes exactly once per strategy', async () => {
+    const want = JSON.parse(await readFile(path.join(FIXTURES, 'closed-30m.expect.json'), 'utf8')) as Expect;
+    for (const s of Object.values(want.strategies)) expect(s.versions).toBe(1);
+  });
+
+  it('the damaged recording still publishes, with its bad lines counted and its cut reported', async () => {
+    const r = await replayRecording({ dir: path.join(FIXTURES, 'damaged-1m'), config: defaultConfig(), onOutput: () => undefined });
+    expect(r.bad.count('bad_json')).toBe(2);
+    expect(r.bad.count('no_recv_us')).toBe(1);
+    expect(r.bad.count('ws_bad_value')).toBe(1);
+    expect(r.cuts).toHaveLength(1);
+    expect(r.cuts[0]!.file).toMatch(/options/);
+    for (const s of Object.values(r.summary.strategies)) expect(s.versions).toBeGreaterThan(0);
+  });
+});
