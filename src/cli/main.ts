@@ -13,10 +13,7 @@ import { importCommand } from './import.js';
 /** Builds the `heatmap` program. Each command lives in its own file and imports heavy modules lazily. */
 export function buildProgram(): Command {
   const program = new Command('heatmap')
-    .description(
-      'Record, replay and simulate the Massive (ex-Polygon.io) options market data plane as\n' +
-        'deterministic, versioned per-strategy heatmaps (NDJSON, SSE, terminal).',
-    )
+    .description('Record, replay and simulate the Massive (ex-Polygon.io) options market data plane as deterministic, versioned per-strategy heatmaps (NDJSON, SSE, terminal).')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
