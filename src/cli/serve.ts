@@ -1,0 +1,40 @@
+import { Command } from 'commander';
+import { UsageError } from './errors.js';
+import { parsePort, parsePositiveNumber } from './parse-options.js';
+
+export interface ServeCliOptions {
+  port: string;
+  speed?: string;
+  apiKey?: string;
+  loop?: boolean;
+  hold?: boolean;
+  host?: string;
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('serve a recording over Massive\'s own protocol (REST chain snapshot + WS clusters) for offline testing')
+    .argument('<recording>', 'recording directory (made by record, sim or import)')
+    .requiredOption('--port <port>', 'TCP port to listen on (0 = pick a free one; the URLs are printed on stderr)')
+    .option('--speed <n>', 'replay receive time N× faster than real time (default 1)')
+    .option('--api-key <key>', 'accept only this key (default: any non-empty key)')
+    .option('--loop', 'start over at the end of the recording (default: keep serving the final state)')
+    .option('--hold', 'start the replay clock only when the first client subscribes or asks for the chain')
+    .option('--host <addr>', 'address to bind (default 127.0.0.1; 0.0.0.0 for every interface)')
+    .addHelpText(
+      'after',
+      '\nEndpoints: GET /v3/snapshot/options/{underlying} (filters, limit ≤ 250, next_url pagination) and\n' +
+        'WebSocket /options, /indices, /stocks (connected → auth → subscribe; frames filtered by subscription).\n' +
+        'The chain endpoint answers with the newest recorded snapshot complete at the current replay time.\n' +
+        '\nExample:\n' +
+        '  heatmap serve recordings/demo --port 8080 --speed 10 &\n' +
+        '  heatmap record --out /tmp/rerec --rest-url http://127.0.0.1:8080 --ws-url ws://127.0.0.1:8080 --api-key any',
+    )
+    .action(async (recording: string, opts: ServeCliOptions) => {
+      const port = parsePort(opts.port, '--port');
+      const speed = opts.speed === undefined ? 1 : parsePositiveNumber(opts.speed, '--speed');
+      if (opts.apiKey !== undefined && opts.apiKey.trim() === '') throw new UsageError('--api-key must not be empty');
+      const { runServeCommand } = await import('./serve-run.js');
+      await runServeCommand(recording, { port, speed, apiKey: opts.apiKey, loop: opts.loop ?? false, hold: opts.hold ? 'client' : undefined, host: opts.host });
+    });
+}

@@ -1,0 +1,193 @@
+/**
+ * `heatmap serve`: a Massive-compatible server over a recording, so that the recorder, `live` and
+ * other Massive clients can run offline.
+ *
+ * - REST `GET /v3/snapshot/options/{underlying}`: the newest recorded snapshot complete at the
+ *   current replay time, filtered (`expiration_date*`, `strike_price*`, `contract_type`), sorted and
+ *   paginated (`limit` ≤ 250, `next_url` + opaque `cursor`), items served verbatim. Key as
+ *   `Authorization: Bearer` or `?apiKey=`.
+ * - WS `/options`, `/indices`, `/stocks`: Massive's connected → auth → subscribe flow, recorded
+ *   frames at the recorded pace × speed, filtered by subscription.
+ * Any non-empty key is accepted unless `apiKey` is set.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readManifest } from '../recording/manifest.js';
+import { listStreamFiles } from '../recording/reader.js';
+import { ChainStore, decodeCursor, encodeCursor, parseChainQuery, selectItems, type ChainQuery } from './chain-store.js';
+import { playTimeline, type TimelinePass } from './timeline.js';
+import { WsHub } from './ws-hub.js';
+
+export interface ServeOptions {
+  /** Recording directory. */
+  readonly dir: string;
+  readonly port: number;
+  /** Bind address (default 127.0.0.1). */
+  readonly host?: string;
+  /** Replay speed (default 1). */
+  readonly speed?: number;
+  readonly apiKey?: string;
+  /** Start over at the end of the recording (default: keep serving the final state). */
+  readonly loop?: boolean;
+  /**
+   * Hold the replay clock after the pre-roll: `client` — until the first client subscribes or asks
+   * for the chain; `manual` — until `release()` (tests). Default: start at once.
+   */
+  readonly hold?: 'client' | 'manual';
+  readonly authTimeoutMs?: number;
+  readonly log?: (msg: string) => void;
+}
+
+/** A running server. */
+export interface RunningServer {
+  readonly port: number;
+  readonly host: string;
+  /** `http://host:port` and `ws://host:port`. */
+  readonly restUrl: string;
+  readonly wsUrl: string;
+  readonly underlying: string;
+  /** Resolves when the replay stops: at the end of the recording (without `loop`), or on close(). */
+  readonly ended: Promise<TimelinePass>;
+  /** Starts a held replay clock (no-op otherwise). */
+  release(): void;
+  /** Stops the replay, closes every client and the listening socket. */
+  close(): Promise<void>;
+}
+
+/** Starts the server; resolves once it listens. @throws InputError when `dir` is not a recording. */
+export async function startServer(o: ServeOptions): Promise<RunningServer> {
+  const manifest = await readManifest(o.dir);
+  const underlying = manifest.underlying;
+  const hasChain = (await listStreamFiles(o.dir)).has('chain');
+  const log = o.log ?? ((m: string) => process.stderr.write(m + '\n'));
+  const store = new ChainStore();
+  const abort = new AbortController();
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const activity = (): void => {
+    if (o.hold === 'client') release();
+  };
+  const hub = new WsHub({ apiKey: o.apiKey, authTimeoutMs: o.authTimeoutMs, log, onActivity: activity });
+  let requestNo = 0;
+  let prerolled!: () => void;
+  /** Resolves once the pre-roll made the first snapshot servable (or the recording ended). */
+  const ready = new Promise<void>((r) => (prerolled = r));
+
+  const server = http.createServer((req, res) => void ready.then(() => answer(req, res)));
+  const answer = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const url = new URL(req.url ?? '/', 'http://serve.invalid');
+    const requestId = `serve-${(++requestNo).toString(16).padStart(8, '0')}`;
+    const reply = (status: number, body: string): void => {
+      res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': requestId });
+      res.end(body);
+    };
+    const m = /^\/v3\/snapshot\/options\/([^/]+)\/?$/.exec(url.pathname);
+    if (!m || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      reply(404, JSON.stringify({ status: 'NOT_FOUND', request_id: requestId, message: 'heatmap serve implements GET /v3/snapshot/options/{underlying} and WS /options, /indices, /stocks' }));
+      return;
+    }
+    const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
+    const key = bearer ?? url.searchParams.get('apiKey') ?? '';
+    if (key === '') return reply(401, JSON.stringify({ status: 'ERROR', request_id: requestId, error: 'API Key was not provided' }));
+    if (o.apiKey !== undefined && key !== o.apiKey) return reply(401, JSON.stringify({ status: 'ERROR', request_id: requestId, error: 'Unknown API Key' }));
+    activity();
+    const asked = decodeURIComponent(m[1]!);
+    let q: ChainQuery;
+    let snapId: number | undefined;
+    let offset = 0;
+    const cursor = url.searchParams.get('cursor');
+    if (cursor !== null) {
+      const c = decodeCursor(cursor);
+      if (!c) return reply(400, JSON.stringify({ status: 'ERROR', request_id: requestId, error: 'Invalid cursor' }));
+      ({ q, offset } = c);
+      snapId = c.id;
+    } else {
+      const parsed = parseChainQuery(url.searchParams);
+      if (typeof parsed === 'string') return reply(400, JSON.stringify({ status: 'ERROR', request_id: requestId, error: parsed }));
+      q = parsed;
+    }
+    const snap = snapId !== undefined ? store.get(snapId) : store.current;
+    if (snapId !== undefined && !snap) {
+      return reply(400, JSON.stringify({ status: 'ERROR', request_id: requestId, error: 'Cursor expired: the snapshot it points into is gone; start again without a cursor' }));
+    }
+    const items = asked === underlying && snap ? selectItems(snap, q) : [];
+    const pageItems = items.slice(offset, offset + q.limit);
+    let body = `{"results":[${pageItems.map((it) => it.raw).join(',')}],"status":"OK","request_id":"${requestId}"`;
+    if (snap && offset + q.limit < items.length) {
+      const host = req.headers.host ?? `${o.host ?? '127.0.0.1'}:${o.port}`;
+      body += `,"next_url":"http://${host}/v3/snapshot/options/${asked}?cursor=${encodeCursor(snap.id, offset + q.limit, q)}"`;
+    }
+    reply(200, body + '}');
+  };
+  server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  const host = o.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let passes = 0;
+  let playError: unknown;
+  const play = async (): Promise<TimelinePass> => {
+    try {
+      let pass: TimelinePass;
+      do {
+        pass = await playTimeline({
+          dir: o.dir,
+          speed: o.speed ?? 1,
+          preroll: hasChain,
+          hold: o.hold !== undefined && passes === 0 ? held : undefined,
+          signal: abort.signal,
+          onChainPage: (s, p, last, body, recv) => store.addPage(s, p, last, body, recv),
+          onFrame: (cluster, frame) => hub.broadcast(cluster, frame),
+          onPrerolled: prerolled,
+        });
+        passes++;
+        if (abort.signal.aborted) break;
+        for (const c of pass.cuts) log(`serve: ${c.file}: ${c.reason}`);
+        log(`serve: end of recording (${pass.lines} lines, ${pass.frames} frames, ${pass.pages} chain pages)${o.loop ? ' — starting over' : ' — still serving the final chain snapshot; Ctrl-C to stop'}`);
+        if (store.current === undefined && pass.pages > 0) log('serve: WARNING the recording has no complete chain snapshot; the chain endpoint returns no results');
+      } while (o.loop && pass.lines > 0);
+      return pass;
+    } catch (err) {
+      playError ??= err;
+      throw err;
+    } finally {
+      prerolled(); // never leave requests waiting, even when the recording cannot be read
+    }
+  };
+  const ended = play();
+  ended.catch((err: unknown) => log(`serve: replay stopped: ${err instanceof Error ? err.message : String(err)}`));
+  // Answer no request before the first snapshot is servable (a client asking at once must get a chain).
+  await ready;
+  if (playError !== undefined) {
+    abort.abort();
+    hub.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw playError;
+  }
+
+  return {
+    port,
+    host,
+    restUrl: `http://${urlHost}:${port}`,
+    wsUrl: `ws://${urlHost}:${port}`,
+    underlying,
+    ended,
+    release: () => release(),
+    async close() {
+      abort.abort();
+      hub.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await ended.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * The WebSocket side of `heatmap serve`: Massive's cluster protocol (massive-wire.md §4.1) —
+ * `connected` on open, `auth` → `auth_success` / `auth_failed`, `subscribe` / `unsubscribe` with a
+ * `success` status per topic — and fan-out of replayed frames, each client getting only the events
+ * of the topics it subscribed (`T.O:…`, `T.*`, `V.I:SPX`, …). Events are cut from the recorded
+ * frame and re-joined verbatim; a frame whose events all match is sent exactly as recorded.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { WsCluster } from '../massive/ws.js';
+import { splitJsonArray } from './raw-json.js';
+
+export const CLUSTERS: readonly WsCluster[] = ['options', 'indices', 'stocks'];
+
+export interface WsHubOptions {
+  /** When set, `auth` must carry exactly this key; otherwise any non-empty key is accepted. */
+  readonly apiKey?: string;
+  /** Close clients that do not authenticate within this (default 10 s). */
+  readonly authTimeoutMs?: number;
+  /** A client whose send buffer exceeds this gets `slow_consumer` and is dropped (default 64 MiB). */
+  readonly maxBufferedBytes?: number;
+  readonly log: (msg: string) => void;
+  /** Called on every subscribe (for `--hold`). */
+  readonly onActivity?: () => void;
+}
+
+interface Session {
+  readonly ws: WebSocket;
+  readonly cluster: WsCluster;
+  isAuthed: boolean;
+  readonly topics: Set<string>;
+}
+
+const status = (s: string, message: string): string => JSON.stringify([{ ev: 'status', status: s, message }]);
+
+export class WsHub {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  private readonly sessions = new Set<Session>();
+  /** Connections accepted and frames sent, for the log. */
+  readonly stats = { connections: 0, frames: 0 };
+
+  constructor(private readonly o: WsHubOptions) {}
+
+  /** Connected sessions per cluster (authenticated or not). */
+  count(cluster?: WsCluster): number {
+    let n = 0;
+    for (const s of this.sessions) if (cluster === undefined || s.cluster === cluster) n++;
+    return n;
+  }
+
+  /** Handles an HTTP upgrade for `/options`, `/indices`, `/stocks`; anything else gets a 404. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '');
+    const cluster = CLUSTERS.find((c) => path === `/${c}`);
+    if (!cluster) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, cluster));
+  }
+
+  private attach(ws: WebSocket, cluster: WsCluster): void {
+    const s: Session = { ws, cluster, isAuthed: false, topics: new Set() };
+    this.sessions.add(s);
+    this.stats.connections++;
+    ws.send(status('connected', 'Connected Successfully'));
+    const authTimer = setTimeout(() => {
+      if (s.isAuthed) return;
+      ws.send(status('auth_timeout', 'No authentication request received.'));
+      ws.close(1008, 'auth timeout');
+    }, this.o.authTimeoutMs ?? 10_000);
+    ws.on('close', () => {
+      clearTimeout(authTimer);
+      this.sessions.delete(s);
+    });
+    ws.on('error', () => undefined); // a reset client just goes away
+    ws.on('message', (data, isBinary) => {
+      let msg: { action?: unknown; params?: unknown };
+      try {
+        msg = JSON.parse(isBinary ? '' : data.toString()) as typeof msg;
+      } catch {
+        ws.send(status('error', 'Invalid message: expected JSON {"action":…,"params":…}'));
+        return;
+      }
+      this.onMessage(s, msg, authTimer);
+    });
+  }
+
+  private onMessage(s: Session, msg: { action?: unknown; params?: unknown }, authTimer: NodeJS.Timeout): void {
+    const { ws } = s;
+    const params = typeof msg.params === 'string' ? msg.params : '';
+    if (msg.action === 'auth') {
+      const ok = params !== '' && (this.o.apiKey === undefined || params === this.o.apiKey);
+      if (!ok) {
+        ws.send(status('auth_failed', 'authentication failed'));
+        ws.close(1008, 'authentication failed');
+        return;
+      }
+      clearTimeout(authTimer);
+      s.isAuthed = true;
+      ws.send(status('auth_success', 'authenticated'));
+      return;
+    }
+    if (msg.action !== 'subscribe' && msg.action !== 'unsubscribe') {
+      ws.send(status('error', `Unknown action ${JSON.stringify(msg.action ?? null)}`));
+      return;
+    }
+    if (!s.isAuthed) {
+      ws.send(status('auth_required', 'authentication required'));
+      return;
+    }
+    const topics = params.split(',').map((t) => t.trim()).filter((t) => t !== '');
+    const replies: { ev: 'status'; status: string; message: string }[] = [];
+    for (const t of topics) {
+      if (msg.action === 'subscribe') s.topics.add(t);
+      else s.topics.delete(t);
+      replies.push({ ev: 'status', status: 'success', message: `${msg.action}d to: ${t}` });
+    }
+    if (replies.length > 0) ws.send(JSON.stringify(replies));
+    if (msg.action === 'subscribe') this.o.onActivity?.();
+  }
+
+  /** Sends the events of a recorded frame to the clients of `cluster` that subscribed to them. */
+  broadcast(cluster: WsCluster, rawFrame: string): void {
+    let events: { raw: string; topic: string; any: string }[] | undefined;
+    for (const s of this.sessions) {
+      if (s.cluster !== cluster || !s.isAuthed || s.topics.size === 0) continue;
+      events ??= splitEvents(rawFrame);
+      if (events.length === 0) return;
+      const keep = events.filter((e) => s.topics.has(e.topic) || s.topics.has(e.any));
+      if (keep.length === 0) continue;
+      if (s.ws.bufferedAmount > (this.o.maxBufferedBytes ?? 64 * 1024 * 1024)) {
+        s.ws.send(status('slow_consumer', 'Client is not reading fast enough; disconnecting.'));
+        s.ws.terminate();
+        this.o.log(`serve: dropped a slow ${cluster} client (send buffer over the limit)`);
+        continue;
+      }
+      s.ws.send(keep.length === events.length ? rawFrame.trim() : `[${keep.map((e) => e.raw).join(',')}]`);
+      this.stats.frames++;
+    }
+  }
+
+  /** Closes every client and the WS server. */
+  close(): void {
+    for (const s of this.sessions) s.ws.terminate();
+    this.sessions.clear();
+    this.wss.close();
+  }
+}
+
+/** The data events of a frame with their topics (`T.O:SPXW…`) and wildcards (`T.*`); status events dropped. */
+function splitEvents(rawFrame: string): { raw: string; topic: string; any: string }[] {
+  const out: { raw: string; topic: string; any: string }[] = [];
+  for (const raw of splitJsonArray(rawFrame) ?? []) {
+    let ev: Record<string, unknown>;
+    try {
+      ev = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    if (typeof ev !== 'object' || ev === null || typeof ev.ev !== 'string' || ev.ev === 'status') continue;
+    // Options/stocks events name their symbol `sym`; index values use a capital `T`.
+    const sym = typeof ev.sym === 'string' ? ev.sym : typeof ev.T === 'string' ? ev.T : '';
+    out.push({ raw, topic: `${ev.ev}.${sym}`, any: `${ev.ev}.*` });
+  }
+  return out;
+}
