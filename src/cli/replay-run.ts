@@ -1,4 +1,5 @@
 import chalk from 'chalk';
+import { devNull } from 'node:os';
 import type { EngineOutput } from '../engine/types.js';
 import type { Engine } from '../engine/engine.js';
 import { Pacer } from '../recording/pacer.js';
@@ -38,24 +39,33 @@ export interface ConsumerContext {
 
 /** The `heatmap replay` action: compute (engine), then write (NDJSON sink), progress on stderr. */
 export async function runReplayCommand(recording: string, opts: ReplayCliOptions): Promise<void> {
+  // --tui picks its terminal first: it decides where NDJSON may go (src/tui/terminal.ts). Without
+  // one, the run goes on as if --tui had not been given (so --speed defaults to max again).
+  const tuiTerminal = opts.tui ? (await import('../tui/terminal.js')).chooseTuiTerminal(opts.out) : undefined;
+  if (opts.tui && !tuiTerminal) opts = { ...opts, tui: false };
   const flags = parseReplayFlags(opts);
   const config = await loadEngineConfig(opts.config, opts.strategies);
   const manifest = await readManifest(recording); // fails early, with exit 2, when it is not a recording
-  const sink = NdjsonSink.open(opts.out);
+  const sink = NdjsonSink.open(tuiTerminal?.dropsNdjson ? devNull : opts.out);
   const pacer = flags.speed === 'max' && !opts.tui ? undefined : new Pacer(flags.speed);
   const abort = new AbortController();
   const ctx: ConsumerContext = { recording, opts, underlying: manifest.underlying, strategies: enabledStrategyNames(config), pacer, abort };
   const consumers: OutputConsumer[] = [];
   // Optional consumers, each imported lazily so `heatmap --help` and plain replays stay light.
   // (--tui, --sse and --parquet register here.)
+  if (opts.parquet !== undefined) consumers.push(await (await import('../recording/parquet-consumer.js')).createParquetConsumer(opts.parquet, ctx));
   const sse = parseSseFlags(opts);
   if (sse) {
     const { createSseConsumer } = await import('../sinks/sse-consumer.js');
     const onInterrupt = (): void => abort.abort();
-    consumers.push(await createSseConsumer({ settings: sse, strategies: ctx.strategies, keepServing: !sse.exitAtEnd, handleSignals: true, onInterrupt }));
+    // Quitting the TUI (even after the replay ended) stops serving too; its console shows our log.
+    const log = tuiTerminal ? (m: string) => console.error(m) : undefined;
+    consumers.push(await createSseConsumer({ settings: sse, strategies: ctx.strategies, keepServing: !sse.exitAtEnd, handleSignals: true, onInterrupt, stopSignal: abort.signal, log }));
   }
+  // The TUI mounts last: nothing after it can fail and leave the terminal in its hands.
+  if (tuiTerminal) consumers.push((await import('../tui/consumer.js')).createTuiConsumer(ctx, tuiTerminal));
   const span = spanOf(manifest.streams);
-  const bar = wantsProgress(opts.progress) ? new ReplayProgressBar('replay', flags.from_us ?? span.first, flags.to_us ?? span.last) : undefined;
+  const bar = wantsProgress(opts.progress) && !tuiTerminal ? new ReplayProgressBar('replay', flags.from_us ?? span.first, flags.to_us ?? span.last) : undefined;
   const versionsSince = new Map<string, number>();
   const onOutput = (out: EngineOutput, engine: Engine): void => {
     sink.write(outputLine(out));
@@ -92,7 +102,8 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
         bar?.update(p);
         for (const c of consumers) c.onProgress?.(p);
       },
-      progressEvery: consumers.length > 0 ? 200 : 5000,
+      // the TUI's input-rate meter needs a sample every fraction of a second even at --speed 1
+      progressEvery: tuiTerminal ? 20 : consumers.length > 0 ? 200 : 5000,
       signal: abort.signal,
     });
   } catch (err) {

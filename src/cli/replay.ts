@@ -15,6 +15,8 @@ export interface ReplayCliOptions extends SseCliOptions {
   keyframes?: string;
   tui?: boolean;
   sse?: string;
+  /** Directory for `tiles.parquet` (tile history, one row per tile per version). */
+  parquet?: string;
 }
 
 /** `--speed max|N` → 'max' or a positive number. */
@@ -37,11 +39,17 @@ export function replayCommand(): Command {
     .addOption(new Option('--no-progress', 'never show the progress bar'))
     .option('--keyframes <n>', 'also write a {"type":"snapshot"} line with the full tile set every N versions of a strategy')
     .option('--run-info', 'add a "run" object (path, speed, timings, lag) to the summary line; makes the stream run-specific')
+    .option(
+      '--tui',
+      'watch the heatmaps live in the terminal (keys: ←/→ strategy, ↑/↓ expiry, +/- speed, space pause, v shown figure, q quit); ' +
+        'NDJSON still goes to --out FILE, and to stdout only when stdout is not the terminal',
+    )
     .option(...SSE_FLAGS.sse)
     .option(...SSE_FLAGS.sseHost)
     .option('--sse-exit', 'with --sse: shut the SSE server down when the replay ends (default: keep serving the final state until Ctrl-C)')
     .option(...SSE_FLAGS.sseSlow)
     .option(...SSE_FLAGS.sseBuffer)
+    .option('--parquet <dir>', 'also write the tile history to DIR/tiles.parquet (one row per tile per published version)')
     .addHelpText(
       'after',
       '\nOutput: one JSON object per line — "version" (per strategy, with upserts and a hash chain), "gap",\n' +

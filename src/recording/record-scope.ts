@@ -14,7 +14,7 @@ import type { TopologyConfig } from '../engine/config.js';
 import { LegMarks } from '../engine/marks.js';
 import { Tally } from '../engine/tally.js';
 import type { OptionContract } from '../engine/types.js';
-import { expirationsInScope, sessionDateOf, spotFromParity, weekdayDte } from '../engine/universe.js';
+import { expirationsInScope, sessionDateOf, spotFromParity, weekdayDte, type Scope } from '../engine/universe.js';
 import { parseChainBody } from '../massive/chain.js';
 import type { CompletedSnapshot } from '../massive/chain-poller.js';
 import type { ChainFilter } from '../massive/rest-client.js';
@@ -25,15 +25,8 @@ export interface RecordScopeOptions {
   readonly recordBandPoints: number;
 }
 
-/** The fixed scope, once the first usable snapshot arrived. */
-export interface RecordBand {
-  readonly spot: number;
-  readonly spotSource: 'index' | 'parity';
-  readonly lo: number;
-  readonly hi: number;
-  readonly expirations: readonly string[];
-  readonly sessionDate: string;
-}
+/** The fixed scope, once the first usable snapshot arrived: the engine's Scope, with the recorder's wider band. */
+export type RecordBand = Scope;
 
 /** What one snapshot changed. */
 export interface ScopeUpdate {

@@ -1,0 +1,290 @@
+#!/usr/bin/env node
+// SSE load benchmark (not a test): N concurrent SSE clients on loopback, each must receive every
+// version of its strategy; reports delivery latency percentiles and the publisher's throughput with
+// and without clients.
+//
+//   npm run build && node bench/sse-load.mjs [--clients 500] [--speed 1] [--minutes 1]
+//                                            [--strategies single,vertical,fly] [--workers 1]
+//                                            [--buffer-mib 16] [--runs 3] [--json]
+//
+// Input: a `heatmap sim` recording (generated once into bench/data/, git-ignored), replayed through
+// the real engine (dist/recording/replay.js) into the real SSE server (dist/sinks/sse.js).
+// Clients live in worker threads (a tiny SSE parser over node:http), so their parsing does not run
+// on the publisher's event loop. Latency = time the client has parsed the whole diff − time the
+// engine emitted the version (both wall clock, performance.timeOrigin + now()).
+//
+// Phases (throughput figures are the best of --runs runs; the machine's other load only slows runs):
+//   1. throughput: replay at max speed, no SSE server        (engine alone)
+//   2. throughput: replay at max speed, SSE server, 0 clients
+//   3. throughput: replay at max speed, N clients connected  (+ time until every client has it all)
+//   4. latency:    replay at --speed, N clients; every client must get every version as a diff
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+
+const wallMs = () => performance.timeOrigin + performance.now();
+
+// ---------------------------------------------------------------------------------------------
+// Main thread: the publisher.
+
+async function main() {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const args = parseArgs(process.argv.slice(2));
+  const log = (...a) => { if (!args.json) console.error(...a); };
+  const dist = (p) => import(path.join(here, '../dist', p));
+  const { replayRecording } = await dist('recording/replay.js');
+  const { SseServer } = await dist('sinks/sse.js');
+  const { Pacer } = await dist('recording/pacer.js');
+  const { loadEngineConfig } = await dist('cli/config-file.js');
+  const config = await loadEngineConfig(undefined, args.strategies.join(','));
+
+  const rec = path.join(here, 'data', `sse-sim-${args.minutes}m`);
+  if (!fs.existsSync(path.join(rec, 'manifest.json'))) {
+    log(`generating ${rec} (heatmap sim, ${args.minutes} min, seed 3)…`);
+    fs.mkdirSync(path.dirname(rec), { recursive: true });
+    execFileSync(process.execPath, [path.join(here, '../bin/heatmap.js'), 'sim', '--out', rec, '--duration', `${args.minutes}m`, '--seed', '3', '--force'], { stdio: 'ignore' });
+  }
+
+  const replay = async (server, speed, onPublish) => {
+    const started = performance.now();
+    let publishMs = 0;
+    const r = await replayRecording({
+      dir: rec,
+      config,
+      pacer: speed === 'max' ? undefined : new Pacer(speed),
+      onOutput: (out) => {
+        if (!server) return;
+        const t0 = performance.now();
+        server.publish(out);
+        publishMs += performance.now() - t0;
+        if (out.type === 'version') onPublish?.(out);
+      },
+    });
+    const ms = performance.now() - started;
+    const versions = Object.values(r.summary.strategies).reduce((n, s) => n + s.versions, 0);
+    const final = Object.fromEntries(Object.entries(r.summary.strategies).map(([k, s]) => [k, s.versions]));
+    return { ms, versions, lines: r.lines, final, publishMs };
+  };
+  const startServer = () => SseServer.start({ strategies: args.strategies, port: 0, maxBufferBytes: args.bufferMib * 1048576, heartbeatMs: 15_000 });
+  const rate = (x) => ({ versions_per_s: Math.round((x.versions / x.ms) * 1000), lines_per_s: Math.round((x.lines / x.ms) * 1000), wall_ms: Math.round(x.ms) });
+
+  log(`recording ${rec}; strategies ${args.strategies.join(',')}; ${args.clients} clients in ${args.workers} worker(s)`);
+  await replay(undefined, 'max'); // warm-up (JIT, file cache)
+  const best = async (runOnce) => {
+    let b;
+    for (let i = 0; i < args.runs; i++) {
+      const r = await runOnce();
+      if (!b || r.ms < b.ms) b = r;
+    }
+    return b;
+  };
+  const alone = await best(() => replay(undefined, 'max'));
+  log(`1. engine alone (max speed):          ${fmtRate(rate(alone))}`);
+
+  let server;
+  const idle = await best(async () => {
+    server = await startServer();
+    const r = await replay(server, 'max');
+    await server.close();
+    return r;
+  });
+  log(`2. SSE server, 0 clients (max speed): ${fmtRate(rate(idle))}  (time inside publish(): ${idle.publishMs.toFixed(0)} ms)`);
+
+  // 3. throughput with N clients (fresh server and clients per run)
+  const loaded = await best(async () => {
+    server = await startServer();
+    const clients = await connectClients(server, args);
+    const r = await replay(server, 'max');
+    const replayEnd = wallMs();
+    const res = await finish(clients, r.final);
+    const stats = server.status();
+    await server.close();
+    return { ...r, res, stats, catchUpMs: res.doneAt - replayEnd };
+  });
+  const { res: res3, stats: stats3, catchUpMs } = loaded;
+  const resyncs3 = stats3.reduce((n, s) => n + s.resyncs, 0);
+  const drops3 = stats3.reduce((n, s) => n + s.drops, 0);
+  const complete3 = res3.results.filter((c) => c.complete).length;
+  log(`3. SSE server, ${args.clients} clients (max speed): ${fmtRate(rate(loaded))}  (publish(): ${loaded.publishMs.toFixed(0)} ms)`);
+  log(`   all clients caught up ${Math.round(catchUpMs)} ms after the replay ended; ${fmtBytes(res3.bytes)} delivered; ` +
+    `${complete3}/${args.clients} got every version as a diff; ${resyncs3} slow-client resyncs, ${drops3} drops (bound ${args.bufferMib} MiB)`);
+
+  // 4. latency at a realistic pace
+  server = await startServer();
+  const clients = await connectClients(server, args);
+  const published = new Map(args.strategies.map((s) => [s, []]));
+  const paced = await replay(server, args.speed, (v) => { published.get(v.strategy)[v.version] = wallMs(); });
+  const res4 = await finish(clients, paced.final);
+  const stats4 = server.status();
+  await server.close();
+  const lat = [];
+  let missing = 0;
+  for (const c of res4.results) {
+    const pub = published.get(c.strategy);
+    for (let v = 1; v <= paced.final[c.strategy]; v++) {
+      const t = c.times[v];
+      if (t === undefined || Number.isNaN(t)) missing++;
+      else lat.push(t - pub[v]);
+    }
+  }
+  lat.sort((a, b) => a - b);
+  const pct = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] : NaN);
+  const latency = { samples: lat.length, p50_ms: round(pct(50)), p90_ms: round(pct(90)), p99_ms: round(pct(99)), max_ms: round(lat.at(-1)), missing };
+  log(`4. latency at --speed ${args.speed} (${paced.versions} versions, ${lat.length.toLocaleString('en-US')} deliveries): ` +
+    `p50 ${latency.p50_ms} ms, p90 ${latency.p90_ms} ms, p99 ${latency.p99_ms} ms, max ${latency.max_ms} ms; missing ${missing}; ` +
+    `resyncs ${stats4.reduce((n, s) => n + s.resyncs, 0)}, drops ${stats4.reduce((n, s) => n + s.drops, 0)}`);
+
+  const report = {
+    node: process.version, cpus: (await import('node:os')).cpus().length, clients: args.clients, workers: args.workers, strategies: args.strategies,
+    recording_minutes: args.minutes, buffer_mib: args.bufferMib,
+    throughput: {
+      engine_alone: rate(alone), sse_no_clients: { ...rate(idle), publish_ms: round(idle.publishMs) },
+      sse_with_clients: { ...rate(loaded), publish_ms: round(loaded.publishMs), catch_up_ms: Math.round(catchUpMs), bytes: res3.bytes, complete_clients: complete3, resyncs: resyncs3, drops: drops3 },
+    },
+    latency: { speed: args.speed, versions: paced.versions, ...latency },
+  };
+  if (args.json) console.log(JSON.stringify(report, null, 2));
+}
+
+/** Starts the worker(s) and resolves once every client has its initial snapshot. */
+async function connectClients(server, args) {
+  const per = Math.ceil(args.clients / args.workers);
+  const workers = [];
+  for (let w = 0; w < args.workers; w++) {
+    const urls = [];
+    for (let i = w * per; i < Math.min(args.clients, (w + 1) * per); i++) {
+      const s = args.strategies[i % args.strategies.length];
+      urls.push({ strategy: s, url: `${server.url}/sse/heatmap/${s}` });
+    }
+    const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { urls } });
+    await new Promise((resolve, reject) => {
+      worker.once('message', (m) => (m.type === 'connected' ? resolve() : reject(new Error(String(m.error)))));
+      worker.once('error', reject);
+    });
+    workers.push(worker);
+  }
+  return workers;
+}
+
+/** Tells the workers the final versions and collects their clients' receive times. */
+async function finish(workers, final) {
+  const all = await Promise.all(workers.map((w) => new Promise((resolve, reject) => {
+    w.once('message', (m) => resolve(m));
+    w.once('error', reject);
+    w.postMessage({ type: 'final', final });
+  })));
+  await Promise.all(workers.map((w) => w.terminate()));
+  return { results: all.flatMap((m) => m.results), bytes: all.reduce((n, m) => n + m.bytes, 0), doneAt: Math.max(...all.map((m) => m.doneAt)) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker: SSE clients.
+
+function runClients({ urls }) {
+  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  let bytes = 0;
+  const clients = urls.map(({ strategy, url }) => ({ strategy, url, times: [], snapshots: 0, last: -1, head: '', pendingNl: false }));
+  let final;
+  let finished = false;
+  const check = () => {
+    if (finished || !final) return;
+    if (!clients.every((c) => c.last >= final[c.strategy])) return;
+    finished = true;
+    const doneAt = wallMs();
+    for (const c of clients) c.req.destroy();
+    const results = clients.map((c) => {
+      const times = new Float64Array(final[c.strategy] + 1).fill(NaN);
+      c.times.forEach((t, v) => { times[v] = t; });
+      let complete = c.snapshots === 1;
+      for (let v = c.firstSnapshot + 1; v <= final[c.strategy] && complete; v++) if (Number.isNaN(times[v])) complete = false;
+      return { strategy: c.strategy, times, complete };
+    });
+    parentPort.postMessage({ type: 'done', results, bytes, doneAt });
+  };
+  parentPort.on('message', (m) => {
+    if (m.type === 'final') {
+      final = m.final;
+      check();
+    }
+  });
+  let connected = 0;
+  for (const c of clients) {
+    c.req = http.get(c.url, { agent, headers: { Accept: 'text/event-stream' } }, (res) => {
+      // Bytes are scanned for the blank line ending each event; only an event's first 64 bytes
+      // (its `event:` and `id:` lines) are ever decoded, so the client side stays cheap.
+      res.on('data', (chunk) => {
+        bytes += chunk.length;
+        let pos = 0;
+        while (pos < chunk.length) {
+          if (c.pendingNl && chunk[pos] === 0x0a) {
+            c.pendingNl = false;
+            onEvent(c, c.head);
+            c.head = '';
+            pos++;
+            continue;
+          }
+          c.pendingNl = false;
+          const idx = chunk.indexOf('\n\n', pos);
+          const stop = idx < 0 ? chunk.length : idx;
+          if (c.head.length < 64) c.head += chunk.toString('latin1', pos, Math.min(stop, pos + 64 - c.head.length));
+          if (idx < 0) {
+            c.pendingNl = chunk[chunk.length - 1] === 0x0a;
+            break;
+          }
+          onEvent(c, c.head);
+          c.head = '';
+          pos = idx + 2;
+        }
+        check();
+      });
+    });
+    c.req.on('error', (err) => { if (!finished) parentPort.postMessage({ type: 'error', error: `${c.url}: ${err.message}` }); });
+  }
+  function onEvent(c, head) {
+    if (!head.startsWith('event: ')) return; // retry field, comments
+    const nl = head.indexOf('\n');
+    const name = head.slice(7, nl);
+    if (!head.startsWith('id: ', nl + 1)) return;
+    const nl2 = head.indexOf('\n', nl + 1);
+    const id = Number(head.slice(nl + 5, nl2 < 0 ? head.length : nl2));
+    if (name === 'snapshot') {
+      c.snapshots++;
+      c.firstSnapshot ??= id;
+      c.last = id;
+      if (c.snapshots === 1 && ++connected === clients.length) parentPort.postMessage({ type: 'connected' });
+    } else if (name === 'diff') {
+      c.times[id] = wallMs();
+      c.last = id;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function parseArgs(argv) {
+  const get = (name, def) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : def;
+  };
+  const speed = get('speed', '1');
+  return {
+    clients: Number(get('clients', '500')),
+    speed: speed === 'max' ? 'max' : Number(speed),
+    minutes: Number(get('minutes', '1')),
+    strategies: get('strategies', 'single,vertical,fly').split(','),
+    workers: Number(get('workers', '1')),
+    bufferMib: Number(get('buffer-mib', '16')),
+    runs: Number(get('runs', '3')),
+    json: argv.includes('--json'),
+  };
+}
+
+const round = (x) => Math.round(x * 100) / 100;
+const fmtRate = (r) => `${r.versions_per_s.toLocaleString('en-US')} versions/s, ${r.lines_per_s.toLocaleString('en-US')} lines/s (${r.wall_ms} ms)`;
+const fmtBytes = (b) => (b > 1e9 ? `${(b / 1e9).toFixed(2)} GB` : `${(b / 1e6).toFixed(1)} MB`);
+
+if (isMainThread) await main();
+else runClients(workerData);

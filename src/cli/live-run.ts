@@ -1,0 +1,138 @@
+import { devNull } from 'node:os';
+import chalk from 'chalk';
+import { enabledStrategyNames } from '../engine/config.js';
+import { Engine } from '../engine/engine.js';
+import { Tally } from '../engine/tally.js';
+import type { EngineOutput } from '../engine/types.js';
+import { monotonicClock, wallClockUs } from '../massive/clock.js';
+import { LineDecoder } from '../recording/decode.js';
+import { LiveFeed } from '../recording/live-feed.js';
+import { formatSummary, type RecorderSummary } from '../recording/record-report.js';
+import { runRecorder } from '../recording/recorder.js';
+import { summaryRecord, type ReplayResult } from '../recording/replay.js';
+import { NdjsonSink, outputLine } from '../sinks/ndjson.js';
+import { parseSseFlags } from '../sinks/sse-options.js';
+import { loadEngineConfig } from './config-file.js';
+import type { LiveCliOptions } from './live.js';
+import { recorderOptionsFromCli } from './record-run.js';
+import type { ConsumerContext, OutputConsumer } from './replay-run.js';
+
+/**
+ * The `heatmap live` action: the recorder's lines go through the same decoder and engine as a
+ * replay (via LiveFeed, which keeps replay order and the tick schedule on the wall clock), and the
+ * published versions go to the same consumers as a replay's — NDJSON, SSE, TUI. Only the input
+ * differs; there is no live-only rule anywhere in the engine.
+ */
+export async function runLiveCommand(cli: LiveCliOptions): Promise<void> {
+  const sse = parseSseFlags(cli);
+  // Without --out, live writes no NDJSON next to the TUI, so there is nothing for the TUI to drop.
+  const tuiTerminal = cli.tui ? (await import('../tui/terminal.js')).chooseTuiTerminal(cli.out ?? devNull) : undefined;
+  const config = await loadEngineConfig(cli.config, cli.strategies);
+  const rec = await recorderOptionsFromCli(
+    {
+      out: cli.record ?? '',
+      underlying: cli.underlying,
+      duration: cli.duration,
+      config: cli.config,
+      restUrl: cli.restUrl,
+      wsUrl: cli.wsUrl,
+      apiKey: cli.apiKey,
+      quotes: cli.quotes,
+      overwrite: cli.overwrite,
+      statusInterval: cli.statusInterval,
+    },
+    process.env,
+  );
+  rec.outDir = cli.record;
+  rec.config = config;
+  // With the TUI on screen, logs go through console (Ink prints them above the heatmap).
+  const log = tuiTerminal ? (m: string) => console.error(m) : (m: string) => void process.stderr.write(m + '\n');
+  rec.log = log;
+  if (tuiTerminal) rec.statusIntervalMs = 0;
+  const now = monotonicClock(wallClockUs); // one receive clock for the recorder and the engine's ticks
+  rec.now = now;
+
+  const strategies = enabledStrategyNames(config);
+  const engine = new Engine({ config, underlying: rec.underlying });
+  const bad = new Tally();
+  const decoder = new LineDecoder(rec.underlying, bad);
+  // NDJSON: --out wins; else stdout, unless a dashboard (--sse) or the TUI is what the user wants.
+  const ndjsonTo = cli.out ?? (sse || tuiTerminal ? devNull : undefined);
+  const sink = NdjsonSink.open(tuiTerminal?.dropsNdjson ? devNull : ndjsonTo);
+  const abort = new AbortController();
+  rec.signal = abort.signal;
+  const consumers: OutputConsumer[] = [];
+  if (sse) {
+    const { createSseConsumer } = await import('../sinks/sse-consumer.js');
+    consumers.push(await createSseConsumer({ settings: sse, strategies, keepServing: false, handleSignals: false, log }));
+  }
+  if (tuiTerminal) {
+    const ctx: ConsumerContext = { recording: cli.record ?? 'live', opts: cli, underlying: rec.underlying, strategies, pacer: undefined, abort };
+    consumers.push((await import('../tui/consumer.js')).createTuiConsumer(ctx, tuiTerminal));
+  }
+  let versions = 0;
+  const onOutput = (out: EngineOutput): void => {
+    if (out.type === 'version') versions++;
+    sink.write(outputLine(out));
+    for (const c of consumers) c.onOutput(out, engine);
+  };
+  const feed = new LiveFeed({ engine, decoder, emit: onOutput, now, tickMs: config.tick_ms });
+  rec.onLine = feed.onLine;
+  const progress = setInterval(() => {
+    for (const c of consumers) c.onProgress?.({ lines: feed.lines, recv_us: engine.now ?? 0, versions });
+  }, 250);
+  progress.unref();
+
+  const onSignal = (sig: NodeJS.Signals): void => {
+    log(`\nheatmap live: ${sig} — stopping (closing the recording and the streams; send it again to quit at once)`);
+    abort.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  feed.start();
+  let summary: RecorderSummary | undefined;
+  let failure: unknown;
+  try {
+    summary = await runRecorder(rec);
+  } catch (err) {
+    failure = err;
+    summary = (err as { summary?: RecorderSummary }).summary;
+  } finally {
+    feed.stop();
+    clearInterval(progress);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const result: ReplayResult = {
+    manifest: { format: 'heatmap-recording', version: 1, underlying: rec.underlying, source: 'massive', created_us: summary?.started_us ?? 0, streams: {} },
+    engine,
+    summary: engine.summary(),
+    lines: feed.lines,
+    bad,
+    cuts: [],
+    first_recv_us: feed.first_us,
+    last_recv_us: feed.last_us,
+    aborted: false,
+  };
+  for (const c of consumers) await c.close(failure === undefined ? result : undefined);
+  // A session that failed before its first line (bad key, --record dir taken) has nothing to sum up.
+  if (failure === undefined || feed.lines > 0) sink.write(JSON.stringify(summaryRecord(result)));
+  await sink.close();
+  if (summary) process.stderr.write(formatSummary(summary) + '\n');
+  reportEngine(result, feed);
+  if (failure !== undefined) throw failure;
+}
+
+/** Per-strategy versions on stderr, and a loud note when replay order could not be kept. */
+function reportEngine(r: ReplayResult, feed: LiveFeed): void {
+  const err = process.stderr;
+  err.write(chalk.bold(`engine: ${feed.lines.toLocaleString('en-US')} lines\n`));
+  for (const [name, s] of Object.entries(r.summary.strategies)) {
+    const status = s.error ? chalk.red(` FAILED: ${s.error}`) : '';
+    err.write(`  ${name.padEnd(10)} ${String(s.versions).padStart(6)} versions  ${s.populated}/${s.slots} tiles  pending ${s.pending}  ${chalk.dim(s.final_hash.slice(0, 16) || '-')}${status}\n`);
+  }
+  if (r.summary.topology === null) err.write(chalk.yellow('  no topology yet: no complete chain snapshot with a usable spot arrived\n'));
+  if (feed.late > 0) {
+    err.write(chalk.yellow(`  ${feed.late} lines reached the engine after its clock had passed them; a replay of the recording may differ there\n`));
+  }
+}

@@ -1,0 +1,247 @@
+import type { ServerResponse } from 'node:http';
+import { versionLine } from '../engine/publisher.js';
+import type { PublishedTile, VersionRecord } from '../engine/types.js';
+import { retryField, sseComment, sseEvent, snapshotJson } from './sse-wire.js';
+
+/**
+ * One strategy's SSE stream: the state its clients fold (the canonical tiles of the last version),
+ * a bounded history of recent diffs for `Last-Event-ID`, and its clients.
+ *
+ * The publisher never waits here. `publish` folds the version into the channel's own tile map and
+ * appends the diff to an outbox — O(upserts), independent of the number of clients. The outbox is
+ * fanned out on the next turn of the event loop as ONE buffer written to every client, so a burst
+ * of versions costs one write per client, not one per version per client. Writes never block:
+ * Node buffers what a client's socket cannot take, and a client still holding more than the bound
+ * when new data comes is resynced (diffs stop; once its socket drains it gets a fresh snapshot) or
+ * dropped, and counted. A stuck client therefore holds at most the bound plus one batch, shared
+ * with the other clients (the batch buffer is written by reference), and never delays anyone.
+ */
+
+/** What happens to a client whose unsent bytes pass the bound. */
+export type SlowClientPolicy = 'resync' | 'drop';
+
+/** Per-client and history bounds of a channel (see SseServerOptions for the defaults). */
+export interface ChannelLimits {
+  /** Unsent bytes per client (Node's buffer + the socket's) above which the client is slow. */
+  readonly maxBufferBytes: number;
+  readonly slowClient: SlowClientPolicy;
+  /** Diffs retained for `Last-Event-ID` resumption: at most this many… */
+  readonly historyVersions: number;
+  /** …and at most this many bytes (the newest diff is always kept). */
+  readonly historyBytes: number;
+}
+
+/** Counters of one channel (all since the server started). */
+export interface ChannelStats {
+  /** Clients connected now. */
+  clients: number;
+  connects: number;
+  /** Connections that started with (or were resynced by) a snapshot. */
+  snapshots: number;
+  /** Connections resumed from the history with diffs only. */
+  resumes: number;
+  /** Slow clients resynced with a snapshot (policy `resync`). */
+  resyncs: number;
+  /** Slow clients disconnected (policy `drop`). */
+  drops: number;
+}
+
+class Client {
+  /** Over the bound: receives nothing until its socket drains, then a snapshot. */
+  isStale = false;
+  /** Bytes of the initial snapshot/resume still in flight: not held against the bound. */
+  grace = 0;
+  constructor(readonly res: ServerResponse) {}
+}
+
+interface HistoryEntry {
+  readonly version: number;
+  readonly frame: string;
+}
+
+/** The SSE stream of one strategy (see the module comment). */
+export class StrategyChannel {
+  private readonly tiles = new Map<string, PublishedTile>();
+  private versionNo = 0;
+  private atUs: number | null = null;
+  private hashValue = '';
+  private readonly history: HistoryEntry[] = [];
+  private historyChars = 0;
+  private outbox: string[] = [];
+  private flushTimer: NodeJS.Immediate | undefined;
+  private snapshotCache: { version: number; frame: string } | undefined;
+  private readonly clients = new Set<Client>();
+  private isEnded = false;
+  readonly stats: ChannelStats = { clients: 0, connects: 0, snapshots: 0, resumes: 0, resyncs: 0, drops: 0 };
+
+  constructor(
+    readonly strategy: string,
+    private readonly limits: ChannelLimits,
+  ) {}
+
+  get version(): number {
+    return this.versionNo;
+  }
+  get at_us(): number | null {
+    return this.atUs;
+  }
+  get hash(): string {
+    return this.hashValue;
+  }
+
+  /** Folds one published version and queues its diff for every client (never blocks). */
+  publish(rec: VersionRecord): void {
+    for (const key of rec.removes) this.tiles.delete(key);
+    for (const t of rec.upserts) this.tiles.set(t.key, t);
+    this.versionNo = rec.version;
+    this.atUs = rec.at_us;
+    this.hashValue = rec.hash;
+    const frame = sseEvent('diff', versionLine(rec), rec.version);
+    this.history.push({ version: rec.version, frame });
+    this.historyChars += frame.length;
+    while (
+      this.history.length > 1 &&
+      (this.history.length > this.limits.historyVersions || this.historyChars > this.limits.historyBytes)
+    ) {
+      this.historyChars -= this.history.shift()!.frame.length;
+    }
+    this.enqueue(frame);
+  }
+
+  /** Queues an event that is not part of the state (gap, failure): no id, not in the history. */
+  notice(event: string, data: string): void {
+    this.enqueue(sseEvent(event, data));
+  }
+
+  private enqueue(frame: string): void {
+    if (this.isEnded) return;
+    this.outbox.push(frame);
+    this.flushTimer ??= setImmediate(() => this.flush());
+  }
+
+  /** Writes the queued events to every client now (also runs on its own on the next turn). */
+  flush(): void {
+    if (this.flushTimer) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.outbox.length === 0) return;
+    if (this.clients.size === 0) {
+      this.outbox = []; // nobody to send to: no encoding work at all
+      return;
+    }
+    const chunk = Buffer.from(this.outbox.length === 1 ? this.outbox[0]! : this.outbox.join(''), 'utf8');
+    this.outbox = [];
+    for (const c of this.clients) this.send(c, chunk);
+  }
+
+  /**
+   * Attaches a client. `lastEventId` (the version it holds) resumes it with the missing diffs when
+   * the history still has all of them (nothing at all when it is current); otherwise — no id, an
+   * id from the future (another run), or one older than the history — it starts with a snapshot.
+   */
+  attach(res: ServerResponse, lastEventId: number | undefined): void {
+    // Queued diffs belong to the clients already here; the newcomer starts after them.
+    this.flush();
+    const c = new Client(res);
+    const resume = lastEventId === undefined ? undefined : this.resumeFrames(lastEventId);
+    this.stats.connects++;
+    if (resume !== undefined) this.stats.resumes++;
+    else this.stats.snapshots++;
+    const first = retryField() + (resume ?? this.snapshotFrame());
+    this.clients.add(c);
+    this.stats.clients = this.clients.size;
+    res.on('close', () => this.detach(c));
+    this.sendInitial(c, first);
+  }
+
+  /** Diffs after `version` from the history ('' when current); undefined when they are not all there. */
+  private resumeFrames(version: number): string | undefined {
+    if (version > this.versionNo) return undefined;
+    if (version === this.versionNo) return sseComment(`resumed at version ${version}`);
+    const oldest = this.history[0];
+    if (oldest === undefined || oldest.version > version + 1) return undefined;
+    const from = version + 1 - oldest.version;
+    return this.history.slice(from).map((h) => h.frame).join('');
+  }
+
+  /** The snapshot event of the current version (built once per version, shared by every client). */
+  private snapshotFrame(): string {
+    if (this.snapshotCache?.version !== this.versionNo) {
+      const keys = [...this.tiles.keys()].sort();
+      const tiles = keys.map((k) => this.tiles.get(k)!);
+      const data = snapshotJson({ strategy: this.strategy, version: this.versionNo, at_us: this.atUs, hash: this.hashValue, tiles });
+      this.snapshotCache = { version: this.versionNo, frame: sseEvent('snapshot', data, this.versionNo) };
+    }
+    return this.snapshotCache.frame;
+  }
+
+  /** A comment to every live client (heartbeats). */
+  comment(text: string): void {
+    if (this.isEnded) return;
+    this.flush();
+    const chunk = Buffer.from(sseComment(text), 'utf8');
+    for (const c of this.clients) this.send(c, chunk);
+  }
+
+  private sendInitial(c: Client, text: string): void {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (c.res.write(text)) {
+      c.grace = 0;
+    } else {
+      c.grace = bytes;
+      c.res.once('drain', () => (c.grace = 0));
+    }
+  }
+
+  /**
+   * Writes unless the client is already behind by more than the bound. Checking before the write
+   * (not after) means one large burst never counts against a client that keeps up: it is slow
+   * only when the previous writes are still unsent when the next ones come.
+   */
+  private send(c: Client, chunk: Buffer): void {
+    if (c.isStale || c.res.destroyed) return;
+    if (c.res.writableLength > this.limits.maxBufferBytes + c.grace) return this.onSlow(c);
+    c.res.write(chunk);
+  }
+
+  private onSlow(c: Client): void {
+    if (this.limits.slowClient === 'drop') {
+      this.stats.drops++;
+      this.detach(c);
+      c.res.destroy();
+      return;
+    }
+    this.stats.resyncs++;
+    c.isStale = true;
+    c.res.once('drain', () => {
+      if (!this.clients.has(c) || this.isEnded) return;
+      this.flush(); // the others get what is queued; this client jumps straight to the state after it
+      c.isStale = false;
+      this.stats.snapshots++;
+      this.sendInitial(c, sseComment('resync: this client fell behind') + this.snapshotFrame());
+    });
+  }
+
+  private detach(c: Client): void {
+    this.clients.delete(c);
+    this.stats.clients = this.clients.size;
+  }
+
+  /**
+   * Ends the stream for every client: queued diffs, then a final `end` event (which tells a
+   * browser dashboard not to reconnect), then the end of the response. Clients whose sockets do
+   * not take it are cut by the server after its grace period.
+   */
+  end(reason: string): void {
+    if (this.isEnded) return;
+    this.flush();
+    this.isEnded = true;
+    const data = JSON.stringify({ reason, strategy: this.strategy, version: this.versionNo });
+    const frame = sseEvent('end', data);
+    for (const c of this.clients) {
+      if (!c.isStale && !c.res.destroyed) c.res.write(frame);
+      c.res.end();
+    }
+    this.clients.clear();
+    this.stats.clients = 0;
+  }
+}
