@@ -8,5 +8,8 @@ if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('heatmap: dist/ is missing — run `npm ci` (or `npm run build`) in the heatmap checkout first\n');
   process.exit(1);
 }
+// A reader that goes away (`heatmap --help | head -3`) ends our output, not in a stack trace:
+// with a listener, a failed stdout write is an event. The NDJSON sink watches stdout itself.
+process.stdout.on('error', () => {});
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv);

@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseNdjson, runCli, tempDir } from './helpers/cli.js';
+import { BIN, ROOT, parseNdjson, runCli, tempDir } from './helpers/cli.js';
 
 // End to end through the built CLI: sim → replay at several speeds → verify / inspect, and the
 // error paths a user hits (exit codes and one-line messages).
@@ -147,6 +149,47 @@ describe('heatmap replay: errors end with exit 2 and a one-line message', () => 
     const m = await runCli(['replay', rec, '--config', path.join(work.dir, 'missing.json')]);
     expect(m.code).toBe(2);
     expect(m.stderr).toMatch(/config file .* does not exist/);
+  });
+});
+
+describe('heatmap replay: where the output goes away', () => {
+  /** Runs `heatmap ARGS` with stdout on a pipe that is closed after the first chunk (like `| head -1`). */
+  function runIntoClosedPipe(args: readonly string[]): Promise<{ code: number | null; stderr: string; got: number }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      let got = 0;
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.stdout.once('data', (d: Buffer) => {
+        got = d.length;
+        child.stdout.destroy();
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr, got }));
+    });
+  }
+
+  it('a reader that stops early (| head) ends the run quietly with exit 0', async () => {
+    const r = await runIntoClosedPipe(['replay', rec, '--no-progress']);
+    expect(r.got).toBeGreaterThan(0);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/\n\s+at |EPIPE/);
+    const help = await runIntoClosedPipe(['replay', '--help']);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stderr).toBe('');
+  });
+
+  it.runIf(existsSync('/dev/full'))('a full disk ends with exit 1 and a message that names stdout', async () => {
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      const child = spawn(`exec "${process.execPath}" "${BIN}" replay "${rec}" --no-progress > /dev/full`, { cwd: ROOT, shell: true, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot write to stdout: ENOSPC/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
 

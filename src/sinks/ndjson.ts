@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { versionLine } from '../engine/publisher.js';
 import type { EngineOutput } from '../engine/types.js';
-import { InputError } from '../cli/errors.js';
+import { InputError, RuntimeError } from '../cli/errors.js';
 
 /** The NDJSON line of any engine output (version lines reuse the publisher's serialization). */
 export function outputLine(out: EngineOutput): string {
@@ -18,30 +18,32 @@ export class NdjsonSink {
   private buf: string[] = [];
   private bufBytes = 0;
   private blocked: Promise<void> | undefined;
+  private unblock: (() => void) | undefined;
   private failed: Error | undefined;
   /** True when the reader went away (EPIPE on stdout, e.g. `| head`). */
   closedByReader = false;
 
-  private constructor(private readonly out: Writable, private readonly isStdout: boolean) {
+  private constructor(private readonly out: Writable, private readonly isStdout: boolean, name: string) {
     out.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') this.closedByReader = true;
-      else this.failed = err;
+      else {
+        // a path that cannot be opened is a bad --out (exit 2); a failing disk or pipe is a runtime failure
+        const badPath = err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR' || err.code === 'ENOTDIR';
+        this.failed ??= badPath ? new InputError(`cannot write ${name}: ${err.message}`) : new RuntimeError(`cannot write ${name}: ${err.message}`);
+      }
+      // a destination that failed never drains: release a replay waiting on it
+      this.unblock?.();
     });
   }
 
   /** `-` or undefined: stdout; else a file (created or truncated). */
   static open(path: string | undefined): NdjsonSink {
-    if (path === undefined || path === '-') return new NdjsonSink(process.stdout, true);
-    const stream = createWriteStream(path);
-    const sink = new NdjsonSink(stream, false);
-    stream.on('error', (err) => {
-      sink.failed = new InputError(`cannot write ${path}: ${err.message}`);
-    });
-    return sink;
+    if (path === undefined || path === '-') return new NdjsonSink(process.stdout, true, 'to stdout');
+    return new NdjsonSink(createWriteStream(path), false, path);
   }
 
   write(line: string): void {
-    if (this.closedByReader) return;
+    if (this.closedByReader || this.failed) return;
     this.buf.push(line);
     this.bufBytes += line.length + 1;
     if (this.bufBytes >= 65536) this.flush();
@@ -52,8 +54,15 @@ export class NdjsonSink {
     const chunk = this.buf.join('\n') + '\n';
     this.buf = [];
     this.bufBytes = 0;
-    if (!this.out.write(chunk) && !this.blocked) {
-      this.blocked = new Promise((resolve) => this.out.once('drain', () => { this.blocked = undefined; resolve(); }));
+    if (!this.out.write(chunk) && !this.blocked && !this.failed && !this.closedByReader) {
+      this.blocked = new Promise((resolve) => {
+        this.unblock = () => {
+          this.blocked = undefined;
+          this.unblock = undefined;
+          resolve();
+        };
+        this.out.once('drain', this.unblock);
+      });
     }
   }
 
