@@ -2,7 +2,7 @@
 /**
  * Benchmark (not a test): CPU per frame of the terminal heatmap at 120×40 (or COLSxROWS).
  *
- *   npm run build && node bench/tui-frame.mjs [--size 120x40] [--frames 300] [--repeat 5] [--only rows]
+ *   npm run build && node bench/tui-frame.mjs [--size 120x40] [--frames 300] [--repeat 5] [--only rows] [--json]
  *
  * Each frame folds a new version (every visible fly changes value) into the TUI's store, takes a
  * snapshot and re-renders through Ink 6 (React reconcile + Yoga layout + output string) into a
@@ -157,6 +157,10 @@ const results = variants.map(([key]) => {
 const sample = renderFrameLines({ snapshot: store.snapshot(), ui, underlying: 'I:SPX', control, columns: COLS, rows: ROWS, chalk });
 const gridRows = sample.filter((l) => /^(\x1b\[[0-9;]*m)*[CP] +\d+/.test(l)).length;
 const gridCols = (sample[2].replace(/\x1b\[[0-9;]*m/g, '').match(/\d{4}/g) ?? []).length;
+if (process.argv.includes('--json')) {
+  process.stdout.write(JSON.stringify({ columns: COLS, rows: ROWS, grid_rows: gridRows, grid_strikes: gridCols, frames: FRAMES, repeat: REPEAT, results }) + '\n');
+  process.exit(0);
+}
 process.stdout.write(
   `tui frame CPU at ${COLS}x${ROWS} (${gridRows} rows x ${gridCols} strikes shown; median of ${REPEAT} rounds of ${FRAMES} frames; node ${process.version}, NODE_ENV=${process.env.NODE_ENV ?? '-'})\n`,
 );

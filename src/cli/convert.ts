@@ -19,7 +19,7 @@ export function convertCommand(): Command {
     .argument('<input>', 'recording directory, or a versions .ndjson[.gz] file written by heatmap replay')
     .requiredOption('--to <format>', 'output format (only "parquet")')
     .requiredOption('--out <dir>', 'output directory for the .parquet files')
-    .option('--row-group-size <rows>', 'rows per row group (default 122880)')
+    .option('--row-group-size <rows>', 'rows per row group (default 65536; memory grows with it)')
     .option('--overwrite', 'replace existing .parquet tables in the output directory')
     .addOption(new Option('--progress', 'show a progress bar on stderr even when it is not a terminal'))
     .addOption(new Option('--no-progress', 'never show the progress bar'))

@@ -50,8 +50,10 @@ export type Row = Readonly<Record<string, Cell | undefined>>;
 
 export interface TableWriterOptions {
   /**
-   * Rows per row group. Default 122 880 — DuckDB's own row-group size: big enough for fast
-   * sequential scans and good compression, small enough that readers parallelise per group.
+   * Rows per row group. Default 65 536: big enough for fast sequential scans and good compression,
+   * small enough that readers parallelise per group — and it bounds memory, since every table holds
+   * one row group of JS values while it fills (measured: convert of a 6h30m SPX day peaks at 439 MB
+   * RSS with 65 536, 639 MB with DuckDB's 122 880; ×4 the recording adds +10 %).
    */
   readonly rowGroupRows?: number;
   /** Extra key/value metadata in the footer (e.g. `heatmap.table`). */
@@ -66,7 +68,7 @@ export interface TableResult {
   readonly bytes: number;
 }
 
-export const DEFAULT_ROW_GROUP_ROWS = 122_880;
+export const DEFAULT_ROW_GROUP_ROWS = 65_536;
 const STATS_TRUNCATE = 64;
 const CREATED_BY = 'heatmap (hyparquet-writer)';
 const DAY_MS = 86_400_000;

@@ -1,0 +1,237 @@
+#!/usr/bin/env node
+// `npm run bench`: how fast this machine turns a recorded day into published heatmaps.
+//
+//   npm run bench [-- --quick] [-- --reuse]
+//
+// 1. sim: a seeded day-scale recording (I:SPX, 0–2 DTE, ±150 points of strikes, ~1.5 M WS trades
+//    over 6h30m, a chain snapshot a minute) and one ×4 as long, into bench/data/ (git-ignored).
+//    The day's generation time is measurement (c). --reuse keeps recordings already there when
+//    their manifest matches (sim is then not timed).
+// 2. On the same files, each stage in its own process (bench/lib/stage.js), so that peak RSS and JIT
+//    state are its own:
+//      (a) floor:  read + gunzip + split + JSON.parse of every line, nothing else
+//          reader / decode / engine: where replay's time goes (see stage.js)
+//      (b) replay --speed max --out /dev/null with single + vertical + fly, and each alone
+//      (d) TUI CPU per frame at 120×40 (bench/tui-frame.mjs)
+//      (e) convert --to parquet of the day
+//    ×4: floor and replay (all) again, for how time and RSS grow with the recording's length.
+// 3. Prints a table and writes bench/results.json.
+//
+// --quick: the ×4 recording and the per-strategy runs are skipped.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.join(here, '..');
+const dataDir = path.join(here, 'data');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const reuse = args.includes('--reuse');
+const unknown = args.filter((a) => !['--quick', '--reuse'].includes(a));
+if (unknown.length > 0) {
+  console.error(`bench: unknown argument ${unknown[0]} (known: --quick, --reuse)`);
+  process.exit(2);
+}
+if (!fs.existsSync(path.join(root, 'dist/cli/main.js'))) {
+  console.error('bench: dist/ is missing: run `npm run build` first (npm run bench does)');
+  process.exit(2);
+}
+fs.mkdirSync(dataDir, { recursive: true });
+
+const STRATEGIES = ['single', 'vertical', 'fly'];
+const DAY = { name: 'day', duration: '6h30m', dir: path.join(dataDir, 'day') };
+const X4 = { name: 'x4', duration: '26h', dir: path.join(dataDir, 'day-x4') };
+const SIM_FLAGS = ['--seed', '1', '--underlying', 'I:SPX', '--max-dte', '2', '--chain-range', '150', '--trade-rate', '64', '--no-progress'];
+const log = (msg) => process.stderr.write(`${msg}\n`);
+
+/** Runs one stage in a fresh Node process; returns its JSON report (the last stdout line). */
+function stage(mode, rec, extra = []) {
+  const r = spawnSync(process.execPath, [path.join(here, 'lib/stage.js'), mode, rec, ...extra], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  if (r.status !== 0) {
+    console.error(`bench: stage ${mode} ${extra.join(' ')} failed (exit ${r.status})\n${r.stderr.slice(-2000)}`);
+    process.exit(1);
+  }
+  const last = r.stdout.trim().split('\n').at(-1);
+  return JSON.parse(last);
+}
+
+/** heatmap ARGS run in a stage process (the command line exactly as a user runs it). */
+const cli = (...heatmapArgs) => stage('cli', '-', heatmapArgs);
+
+function simParamsMatch(rec, duration) {
+  try {
+    const m = JSON.parse(fs.readFileSync(path.join(rec.dir, 'manifest.json'), 'utf8'));
+    const p = m.sim?.params ?? {};
+    return p.chain_range === 150 && p.max_dte === 2 && p.trade_rate === 64 && m.sim.seed === 1 && p.duration_ms === durationMs(duration);
+  } catch {
+    return false;
+  }
+}
+function durationMs(d) {
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?$/.exec(d);
+  return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60) * 1000;
+}
+
+function generate(rec) {
+  if (reuse && simParamsMatch(rec, rec.duration)) {
+    log(`sim ${rec.name}: reusing ${path.relative(root, rec.dir)}`);
+    return undefined;
+  }
+  log(`sim ${rec.name}: generating ${rec.duration} into ${path.relative(root, rec.dir)} …`);
+  return cli('sim', '--out', rec.dir, '--force', '--duration', rec.duration, ...SIM_FLAGS);
+}
+
+const replayArgs = (rec, strategies) => ['replay', rec.dir, '--speed', 'max', '--out', '/dev/null', '--no-progress', '--strategies', strategies.join(',')];
+
+const results = { stages: [] };
+const add = (name, rec, r, extra = {}) => {
+  const row = { name, recording: rec?.name ?? '-', ms: Math.round(r.ms), cpu_ms: Math.round(r.cpu_ms), max_rss_mb: Math.round(r.max_rss_kb / 1024), ...extra };
+  results.stages.push(row);
+  log(`  ${name.padEnd(22)} ${(r.ms / 1000).toFixed(1).padStart(7)} s  rss ${String(row.max_rss_mb).padStart(5)} MB`);
+  return r;
+};
+
+const t0 = performance.now();
+const recs = quick ? [DAY] : [DAY, X4];
+for (const rec of recs) {
+  const r = generate(rec);
+  if (r) add(`sim ${rec.duration}`, rec, r);
+}
+
+// The recordings' size, from the floor pass (it reads every byte and parses every line).
+const floors = {};
+for (const rec of recs) {
+  log(`${rec.name}: floor …`);
+  floors[rec.name] = add('floor (a)', rec, stage('floor', rec.dir));
+}
+const day = floors.day;
+results.recordings = Object.fromEntries(
+  recs.map((rec) => {
+    const f = floors[rec.name];
+    return [rec.name, { duration: rec.duration, lines: f.lines, bytes: f.bytes, gz_bytes: f.gz_bytes, ws_trades: f.trades, index_values: f.index_values, chain_pages: f.chain_pages }];
+  }),
+);
+
+log('day: where replay time goes …');
+add('reader', DAY, stage('reader', DAY.dir));
+add('reader + decode', DAY, stage('decode', DAY.dir));
+const engine = add('engine (no output)', DAY, stage('engine', DAY.dir, ['--strategies', STRATEGIES.join(',')]));
+// What replay of the day produces with all three strategies: the NDJSON it writes is far larger
+// than the recording (every changed tile is upserted whole, DESIGN §3).
+results.output = { versions: engine.versions, upserts: engine.upserts, ndjson_bytes: engine.out_bytes };
+
+for (const rec of recs) {
+  log(`${rec.name}: replay --speed max, ${STRATEGIES.join(' + ')} …`);
+  add('replay all (b)', rec, cli(...replayArgs(rec, STRATEGIES)), { strategies: STRATEGIES.join(',') });
+}
+if (!quick) {
+  for (const s of STRATEGIES) {
+    log(`day: replay --speed max, ${s} alone …`);
+    add(`replay ${s} (b)`, DAY, cli(...replayArgs(DAY, [s])), { strategies: s });
+  }
+}
+
+log('day: convert --to parquet (e) …');
+const pqDir = path.join(dataDir, 'day-parquet');
+add('convert parquet (e)', DAY, cli('convert', DAY.dir, '--to', 'parquet', '--out', pqDir, '--overwrite', '--no-progress'));
+
+log('TUI CPU per frame at 120x40 (d) …');
+const tui = spawnSync(process.execPath, [path.join(here, 'tui-frame.mjs'), '--size', '120x40', '--only', 'rows', '--json'], { cwd: root, encoding: 'utf8' });
+if (tui.status !== 0) {
+  console.error(`bench: tui-frame failed (exit ${tui.status})\n${tui.stderr.slice(-2000)}`);
+  process.exit(1);
+}
+const tuiReport = JSON.parse(tui.stdout.trim().split('\n').at(-1));
+results.tui = { size: '120x40', grid_rows: tuiReport.grid_rows, grid_strikes: tuiReport.grid_strikes, ms_per_frame: round2(tuiReport.results[0].ms_per_frame) };
+
+// Rates and ratios: every stage of a recording is measured against that recording's floor.
+for (const row of results.stages) {
+  const rec = results.recordings[row.recording];
+  if (!rec || row.name.startsWith('sim')) continue;
+  const s = row.ms / 1000;
+  row.lines_per_s = Math.round(rec.lines / s);
+  row.events_per_s = Math.round((rec.ws_trades + rec.index_values + rec.chain_pages) / s);
+  row.mb_per_s = round1(rec.bytes / 1e6 / s);
+  row.x_floor = round2(row.ms / floors[row.recording].ms);
+}
+const find = (name, rec) => results.stages.find((r) => r.name === name && r.recording === rec);
+const replayDay = find('replay all (b)', 'day');
+results.targets = {
+  replay_vs_floor: { value: replayDay.x_floor, target: '<= 2', met: replayDay.x_floor <= 2 },
+  day_peak_rss_mb: { value: replayDay.max_rss_mb, target: '< 512', met: replayDay.max_rss_mb < 512 },
+};
+const simDay = find('sim 6h30m', 'day');
+if (simDay) results.targets.sim_day_s = { value: round1(simDay.ms / 1000), target: '< 60', met: simDay.ms < 60_000 };
+if (!quick) {
+  const replayX4 = find('replay all (b)', 'x4');
+  const rssGrowth = replayX4.max_rss_mb / replayDay.max_rss_mb - 1;
+  results.scaling = {
+    lines: round2(results.recordings.x4.lines / results.recordings.day.lines),
+    floor_time: round2(floors.x4.ms / floors.day.ms),
+    replay_time: round2(replayX4.ms / replayDay.ms),
+    replay_rss: round2(replayX4.max_rss_mb / replayDay.max_rss_mb),
+  };
+  results.targets.rss_growth_x4 = { value: `${Math.round(rssGrowth * 100)} %`, target: '<= +15 %', met: rssGrowth <= 0.15 };
+}
+results.machine = {
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  cores: os.cpus().length,
+  memory_gib: round1(os.totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${os.platform()} ${os.release()}`,
+};
+results.measured_at = new Date().toISOString();
+results.total_s = round1((performance.now() - t0) / 1000);
+
+fs.writeFileSync(path.join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+printTable();
+
+function printTable() {
+  const out = [];
+  const m = results.machine;
+  out.push(`heatmap bench — ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, node ${m.node}`);
+  for (const [name, r] of Object.entries(results.recordings)) {
+    out.push(`  ${name.padEnd(4)} ${r.duration.padEnd(6)} ${fmt(r.lines)} lines, ${fmt(r.ws_trades)} WS trades, ${round1(r.bytes / 1e6)} MB (${round1(r.gz_bytes / 1e6)} MB gzipped)`);
+  }
+  out.push('');
+  out.push(`${'stage'.padEnd(22)} ${'rec'.padEnd(4)} ${'time s'.padStart(8)} ${'lines/s'.padStart(10)} ${'events/s'.padStart(10)} ${'MB/s'.padStart(7)} ${'×floor'.padStart(7)} ${'RSS MB'.padStart(7)}`);
+  for (const r of results.stages) {
+    out.push(
+      `${r.name.padEnd(22)} ${r.recording.padEnd(4)} ${(r.ms / 1000).toFixed(1).padStart(8)} ${fmt(r.lines_per_s).padStart(10)} ${fmt(r.events_per_s).padStart(10)} ${String(r.mb_per_s ?? '').padStart(7)} ${String(r.x_floor ?? '').padStart(7)} ${String(r.max_rss_mb).padStart(7)}`,
+    );
+  }
+  const o = results.output;
+  const inBytes = results.recordings.day.bytes;
+  const secs = replayDay.ms / 1000;
+  out.push(
+    `day replay output: ${fmt(o.versions)} versions, ${fmt(o.upserts)} tile upserts, ${round1(o.ndjson_bytes / 1e9)} GB of NDJSON (${round1(o.ndjson_bytes / inBytes)}× the recording); ` +
+      `replay moves ${round1((inBytes + o.ndjson_bytes) / 1e6 / secs)} MB/s in + out, floor ${results.stages.find((r) => r.name === 'floor (a)').mb_per_s} MB/s in`,
+  );
+  out.push(`TUI frame at 120x40 (${results.tui.grid_rows} rows × ${results.tui.grid_strikes} strikes): ${results.tui.ms_per_frame} ms CPU per frame`);
+  if (results.scaling) {
+    const s = results.scaling;
+    out.push(`×4 recording: ${s.lines}× lines → floor ${s.floor_time}× time, replay ${s.replay_time}× time, replay peak RSS ${s.replay_rss}×`);
+  }
+  out.push('targets:');
+  for (const [k, t] of Object.entries(results.targets)) out.push(`  ${t.met ? 'met    ' : 'NOT met'}  ${k} = ${t.value} (target ${t.target})`);
+  out.push(`written: bench/results.json (${results.total_s} s in all)`);
+  console.log(out.join('\n'));
+}
+
+function fmt(n) {
+  return n === undefined ? '' : Math.round(n).toLocaleString('en-US');
+}
+function round1(x) {
+  return Math.round(x * 10) / 10;
+}
+function round2(x) {
+  return Math.round(x * 100) / 100;
+}
