@@ -40,6 +40,7 @@ if (!fs.existsSync(path.join(root, 'dist/cli/main.js'))) {
   process.exit(2);
 }
 fs.mkdirSync(dataDir, { recursive: true });
+const { parseDuration } = await import(path.join(root, 'dist/cli/parse-options.js'));
 
 const STRATEGIES = ['single', 'vertical', 'fly'];
 const DAY = { name: 'day', duration: '6h30m', dir: path.join(dataDir, 'day') };
@@ -66,22 +67,18 @@ function stage(mode, rec, extra = []) {
 /** heatmap ARGS run in a stage process (the command line exactly as a user runs it). */
 const cli = (...heatmapArgs) => stage('cli', '-', heatmapArgs);
 
-function simParamsMatch(rec, duration) {
+function simParamsMatch(rec) {
   try {
     const m = JSON.parse(fs.readFileSync(path.join(rec.dir, 'manifest.json'), 'utf8'));
     const p = m.sim?.params ?? {};
-    return p.chain_range === 150 && p.max_dte === 2 && p.trade_rate === 64 && m.sim.seed === 1 && p.duration_ms === durationMs(duration);
+    return p.chain_range === 150 && p.max_dte === 2 && p.trade_rate === 64 && m.sim.seed === 1 && p.duration_ms === parseDuration(rec.duration, '--duration');
   } catch {
     return false;
   }
 }
-function durationMs(d) {
-  const m = /^(?:(\d+)h)?(?:(\d+)m)?$/.exec(d);
-  return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60) * 1000;
-}
 
 function generate(rec) {
-  if (reuse && simParamsMatch(rec, rec.duration)) {
+  if (reuse && simParamsMatch(rec)) {
     log(`sim ${rec.name}: reusing ${path.relative(root, rec.dir)}`);
     return undefined;
   }
@@ -213,7 +210,7 @@ function printTable() {
   const secs = replayDay.ms / 1000;
   out.push(
     `day replay output: ${fmt(o.versions)} versions, ${fmt(o.upserts)} tile upserts, ${round1(o.ndjson_bytes / 1e9)} GB of NDJSON (${round1(o.ndjson_bytes / inBytes)}× the recording); ` +
-      `replay moves ${round1((inBytes + o.ndjson_bytes) / 1e6 / secs)} MB/s in + out, floor ${results.stages.find((r) => r.name === 'floor (a)').mb_per_s} MB/s in`,
+      `replay moves ${round1((inBytes + o.ndjson_bytes) / 1e6 / secs)} MB/s in + out, floor ${find('floor (a)', 'day').mb_per_s} MB/s in`,
   );
   out.push(`TUI frame at 120x40 (${results.tui.grid_rows} rows × ${results.tui.grid_strikes} strikes): ${results.tui.ms_per_frame} ms CPU per frame`);
   if (results.scaling) {

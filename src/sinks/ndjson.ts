@@ -29,7 +29,8 @@ export class NdjsonSink {
       else {
         // a path that cannot be opened is a bad --out (exit 2); a failing disk or pipe is a runtime failure
         const badPath = err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR' || err.code === 'ENOTDIR';
-        this.failed ??= badPath ? new InputError(`cannot write ${name}: ${err.message}`) : new RuntimeError(`cannot write ${name}: ${err.message}`);
+        const Failure = badPath ? InputError : RuntimeError;
+        this.failed ??= new Failure(`cannot write ${name}: ${err.message}`);
       }
       // a destination that failed never drains: release a replay waiting on it
       this.unblock?.();
