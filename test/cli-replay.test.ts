@@ -174,6 +174,16 @@ describe('heatmap replay: where the output goes away', () => {
     expect(r.got).toBeGreaterThan(0);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/\n\s+at |EPIPE/);
+    // and it stops there instead of replaying the rest for nobody, in one thread and in workers
+    const total = 6449; // lines of fixtures/open-3m (88 MB of NDJSON; the pipe closes after 64 KB)
+    for (const jobs of ['1', '2']) {
+      const big = await runIntoClosedPipe(['replay', path.join(ROOT, 'fixtures', 'open-3m'), '--no-progress', '--jobs', jobs]);
+      expect(big.code, big.stderr).toBe(0);
+      expect(big.stderr).toMatch(/stopped early: the reader of the NDJSON output went away/);
+      const lines = Number(/replayed ([\d,]+) lines/.exec(big.stderr)![1]!.replace(/,/g, ''));
+      expect(lines).toBeGreaterThan(0);
+      expect(lines).toBeLessThan(total);
+    }
     const help = await runIntoClosedPipe(['replay', '--help']);
     expect(help.code, help.stderr).toBe(0);
     expect(help.stderr).toBe('');

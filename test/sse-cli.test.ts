@@ -12,6 +12,7 @@ import { UsageError } from '../src/cli/errors.js';
 import { runReplayCommand } from '../src/cli/replay-run.js';
 import type { PublishedTile, VersionRecord } from '../src/engine/types.js';
 import { parseSseFlags } from '../src/sinks/sse-options.js';
+import { runCli } from './helpers/cli.js';
 import { SseTestClient, freePort, httpGet } from './helpers/sse-client.js';
 import { writeMarket } from './helpers/sse-market.js';
 
@@ -80,7 +81,9 @@ describe('replay --sse', () => {
     await runReplayCommand(rec, { sse: String(port), sseExit: true, out: withSse, config, progress: false });
     await untilClosed(port);
     expect(process.listenerCount('SIGINT')).toBe(before);
-    await runReplayCommand(rec, { out: without, config, progress: false });
+    // the plain replay through the built CLI, with worker threads (--sse runs in-process)
+    const plain = await runCli(['replay', rec, '--out', without, '--config', config, '--no-progress', '--jobs', '2']);
+    expect(plain.code, plain.stderr).toBe(0);
     expect(await fsp.readFile(withSse, 'utf8')).toBe(await fsp.readFile(without, 'utf8'));
   }, 30_000);
 

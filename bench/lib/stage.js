@@ -13,6 +13,9 @@
 //   decode  reader + LineDecoder.decode (JSON.parse, lossless ns for chain pages, WS/REST parsers)
 //   engine  replayRecording (reader + decoder + Engine) with an onOutput that discards: the engine's
 //           cost including Publisher.commit (JSON.stringify of upserts, sha256), without writing
+//   hash    the output floor: SHA-256 of --bytes N bytes in chunks of --chunk C (one hash chain link
+//           per chunk, as the publisher does per version). DESIGN §3 hashes every published upsert,
+//           so no replay can be faster than this for the same output (REC is `-`)
 //   cli     the real command line in this process: `node bench/lib/stage.js cli - replay REC --speed
 //           max --out /dev/null …` (REC is `-`; the rest are heatmap's arguments), so that peak RSS
 //           and CPU are those of the command exactly as a user runs it
@@ -22,6 +25,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 
@@ -35,6 +39,7 @@ const opt = (name) => {
 };
 if (!mode || !rec) {
   console.error('usage: node bench/lib/stage.js gunzip|split|floor|reader|decode|engine REC [--strategies a,b] [--config FILE]');
+  console.error('       node bench/lib/stage.js hash - --bytes N --chunk C');
   console.error('       node bench/lib/stage.js cli - HEATMAP_ARGS…');
   process.exit(2);
 }
@@ -147,6 +152,25 @@ async function engineStage() {
   return { lines: r.lines, outputs, out_bytes: outBytes, versions, upserts, strategies, facts: r.summary.facts };
 }
 
+function hashStage() {
+  const total = Number(opt('--bytes'));
+  const chunk = Math.max(1, Math.min(Number(opt('--chunk')), total));
+  // bytes of a real version line's shape; SHA-256 runs at the same speed on any content
+  const sample = Buffer.from('{"key":"SPXW:2025-11-21:fly:C:5850/5880/5910","legs":[{"ticker":"O:SPXW251121C05850000","price":54.52}]},');
+  const buf = Buffer.alloc(chunk);
+  for (let i = 0; i < chunk; i += sample.length) sample.copy(buf, i);
+  let prev = '';
+  let done = 0;
+  let links = 0;
+  while (done < total) {
+    const n = Math.min(chunk, total - done);
+    prev = createHash('sha256').update(prev).update(buf.subarray(0, n)).digest('hex');
+    done += n;
+    links++;
+  }
+  return { out_bytes: done, links };
+}
+
 async function cliStage() {
   const { main } = await dist('cli/main.js');
   const code = await main(['node', 'heatmap', ...rest]);
@@ -162,6 +186,7 @@ else if (mode === 'floor') counts = await rawStages(2);
 else if (mode === 'reader') counts = await readerStage(false);
 else if (mode === 'decode') counts = await readerStage(true);
 else if (mode === 'engine') counts = await engineStage();
+else if (mode === 'hash') counts = hashStage();
 else if (mode === 'cli') counts = await cliStage();
 else {
   console.error(`unknown mode ${mode}`);

@@ -5,8 +5,9 @@ import type { Engine } from '../engine/engine.js';
 import { Pacer } from '../recording/pacer.js';
 import { enabledStrategyNames } from '../engine/config.js';
 import { readManifest } from '../recording/manifest.js';
-import { replayRecording, splitBad, summaryRecord, type ReplayResult } from '../recording/replay.js';
-import { NdjsonSink, outputLine } from '../sinks/ndjson.js';
+import { replayRecording, splitBad, summaryRecord, type ReplayOutcome, type ReplayResult } from '../recording/replay.js';
+import { defaultJobs, replayInParallel } from '../recording/parallel-replay.js';
+import { NdjsonSink, createKeyframer, outputLine } from '../sinks/ndjson.js';
 import { parseSseFlags } from '../sinks/sse-options.js';
 import { loadEngineConfig } from './config-file.js';
 import { formatUs } from './parse-options.js';
@@ -66,53 +67,70 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
   if (tuiTerminal) consumers.push((await import('../tui/consumer.js')).createTuiConsumer(ctx, tuiTerminal));
   const span = spanOf(manifest.streams);
   const bar = wantsProgress(opts.progress) && !tuiTerminal ? new ReplayProgressBar('replay', flags.from_us ?? span.first, flags.to_us ?? span.last) : undefined;
-  const versionsSince = new Map<string, number>();
-  const onOutput = (out: EngineOutput, engine: Engine): void => {
-    sink.write(outputLine(out));
-    for (const c of consumers) c.onOutput(out, engine);
-    if (flags.keyframes !== undefined && out.type === 'version') {
-      const n = (versionsSince.get(out.strategy) ?? 0) + 1;
-      versionsSince.set(out.strategy, n % flags.keyframes);
-      if (n === flags.keyframes) {
-        sink.write(
-          JSON.stringify({
-            type: 'snapshot',
-            strategy: out.strategy,
-            version: out.version,
-            at_us: out.at_us,
-            hash: out.hash,
-            tiles: engine.canonicalTiles(out.strategy),
-          }),
-        );
-      }
-    }
+  // A reader that went away (`| head`) wants no more: stop instead of computing the rest for nobody.
+  const drainOrStop = (): Promise<void> | undefined => {
+    if (sink.closedByReader) abort.abort();
+    return sink.drain();
   };
   const started = performance.now();
-  let result: ReplayResult;
-  try {
-    result = await replayRecording({
-      dir: recording,
-      config,
-      from_us: flags.from_us,
-      to_us: flags.to_us,
-      pacer,
-      onOutput,
-      drain: () => sink.drain(),
-      onProgress: (p) => {
-        bar?.update(p);
-        for (const c of consumers) c.onProgress?.(p);
-      },
-      // the TUI's input-rate meter needs a sample every fraction of a second even at --speed 1
-      progressEvery: tuiTerminal ? 20 : consumers.length > 0 ? 200 : 5000,
-      signal: abort.signal,
-    });
-  } catch (err) {
-    for (const c of consumers) await c.close(undefined);
-    throw err;
-  } finally {
-    bar?.stop();
+  // Parallel workers only where nothing but the NDJSON stream needs the engines: at --speed max,
+  // without --tui, --sse or --parquet (those read the engine's state in this thread).
+  const jobs = Math.min(flags.jobs ?? defaultJobs(ctx.strategies.length), ctx.strategies.length);
+  const parallel = jobs > 1 && pacer === undefined && consumers.length === 0;
+  let result: ReplayOutcome;
+  if (parallel) {
+    try {
+      result = await replayInParallel({
+        dir: recording,
+        manifest,
+        config,
+        jobs,
+        from_us: flags.from_us,
+        to_us: flags.to_us,
+        keyframes: flags.keyframes,
+        write: (bytes) => sink.writeBytes(bytes),
+        drain: () => drainOrStop(),
+        onProgress: (p) => bar?.update(p),
+        signal: abort.signal,
+      });
+    } finally {
+      bar?.stop();
+    }
+  } else {
+    const keyframe = createKeyframer(flags.keyframes);
+    const onOutput = (out: EngineOutput, engine: Engine): void => {
+      sink.write(outputLine(out));
+      for (const c of consumers) c.onOutput(out, engine);
+      const snapshot = keyframe(out, engine);
+      if (snapshot !== undefined) sink.write(snapshot);
+    };
+    let inProcess: ReplayResult;
+    try {
+      inProcess = await replayRecording({
+        dir: recording,
+        config,
+        from_us: flags.from_us,
+        to_us: flags.to_us,
+        pacer,
+        onOutput,
+        drain: () => drainOrStop(),
+        onProgress: (p) => {
+          bar?.update(p);
+          for (const c of consumers) c.onProgress?.(p);
+        },
+        // the TUI's input-rate meter needs a sample every fraction of a second even at --speed 1
+        progressEvery: tuiTerminal ? 20 : consumers.length > 0 ? 200 : 5000,
+        signal: abort.signal,
+      });
+    } catch (err) {
+      for (const c of consumers) await c.close(undefined);
+      throw err;
+    } finally {
+      bar?.stop();
+    }
+    for (const c of consumers) await c.close(inProcess);
+    result = inProcess;
   }
-  for (const c of consumers) await c.close(result);
   const wallMs = performance.now() - started;
   const run = opts.runInfo
     ? {
@@ -121,12 +139,13 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
         wall_ms: Math.round(wallMs),
         lines_per_s: Math.round(result.lines / Math.max(wallMs / 1000, 1e-9)),
         lag_max_ms: pacer ? Math.round(pacer.maxLagMs) : 0,
+        jobs: parallel ? jobs : 1,
         truncated: result.cuts,
       }
     : undefined;
   sink.write(JSON.stringify(summaryRecord(result, run)));
   await sink.close();
-  reportToStderr(result, wallMs, pacer);
+  reportToStderr(result, wallMs, pacer, sink.closedByReader);
 }
 
 /** Receive-time span from the manifest's per-stream bounds, when the writer recorded them. */
@@ -142,7 +161,7 @@ export function spanOf(streams: Record<string, { first_recv_us?: number; last_re
 }
 
 /** A short human report on stderr (never on stdout, which carries only NDJSON). */
-function reportToStderr(r: ReplayResult, wallMs: number, pacer: Pacer | undefined): void {
+function reportToStderr(r: ReplayOutcome, wallMs: number, pacer: Pacer | undefined, readerGone: boolean): void {
   const err = process.stderr;
   const span = r.first_recv_us !== undefined ? `${formatUs(r.first_recv_us)} → ${formatUs(r.last_recv_us!)}` : 'empty';
   err.write(chalk.bold(`replayed ${r.lines.toLocaleString('en-US')} lines (${span}) in ${(wallMs / 1000).toFixed(2)} s\n`));
@@ -150,6 +169,7 @@ function reportToStderr(r: ReplayResult, wallMs: number, pacer: Pacer | undefine
     const status = s.error ? chalk.red(` FAILED: ${s.error}`) : '';
     err.write(`  ${name.padEnd(10)} ${String(s.versions).padStart(6)} versions  ${s.populated}/${s.slots} tiles  pending ${s.pending}  ${chalk.dim(s.final_hash.slice(0, 16) || '-')}${status}\n`);
   }
+  if (readerGone && r.aborted) err.write(chalk.dim('  stopped early: the reader of the NDJSON output went away, so the rest was not replayed\n'));
   if (r.summary.topology === null) err.write(chalk.yellow('  no topology: the recording has no complete chain snapshot with a usable spot\n'));
   const { bad, ignored } = splitBad(r.bad);
   if (bad.total > 0) {

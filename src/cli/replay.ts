@@ -17,6 +17,7 @@ export interface ReplayCliOptions extends SseCliOptions {
   sse?: string;
   /** Directory for `tiles.parquet` (tile history, one row per tile per version). */
   parquet?: string;
+  jobs?: string;
 }
 
 /** `--speed max|N` → 'max' or a positive number. */
@@ -38,6 +39,10 @@ export function replayCommand(): Command {
     .addOption(new Option('--progress', 'show a progress bar on stderr even when it is not a terminal'))
     .addOption(new Option('--no-progress', 'never show the progress bar'))
     .option('--keyframes <n>', 'also write a {"type":"snapshot"} line with the full tile set every N versions of a strategy')
+    .option(
+      '--jobs <n>',
+      'worker threads for the strategies at --speed max without --tui/--sse/--parquet (default: one per core, at most one per strategy; 1 = all in this thread); the output is the same for any N',
+    )
     .option('--run-info', 'add a "run" object (path, speed, timings, lag) to the summary line; makes the stream run-specific')
     .option(
       '--tui',
@@ -69,11 +74,13 @@ export function parseReplayFlags(opts: ReplayCliOptions): {
   from_us: number | undefined;
   to_us: number | undefined;
   keyframes: number | undefined;
+  jobs: number | undefined;
 } {
   const speed = opts.speed !== undefined ? parseSpeed(opts.speed) : opts.tui ? 1 : 'max';
   const from_us = opts.from !== undefined ? parseIsoToUs(opts.from, '--from') : undefined;
   const to_us = opts.to !== undefined ? parseIsoToUs(opts.to, '--to') : undefined;
   if (from_us !== undefined && to_us !== undefined && to_us <= from_us) throw new UsageError('--to must be after --from');
   const keyframes = opts.keyframes !== undefined ? parsePositiveInt(opts.keyframes, '--keyframes') : undefined;
-  return { speed, from_us, to_us, keyframes };
+  const jobs = opts.jobs !== undefined ? parsePositiveInt(opts.jobs, '--jobs') : undefined;
+  return { speed, from_us, to_us, keyframes, jobs };
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import chalk from 'chalk';
-import { readManifest } from '../recording/manifest.js';
+import { enabledStrategyNames } from '../engine/config.js';
+import { readManifest, type Manifest } from '../recording/manifest.js';
+import { defaultJobs, replayInParallel } from '../recording/parallel-replay.js';
 import { Pacer } from '../recording/pacer.js';
 import { replayRecording } from '../recording/replay.js';
 import { outputLine } from '../sinks/ndjson.js';
@@ -26,6 +28,38 @@ export interface ExpectFile {
 
 /** Hash prefix length kept per version in expect files: enough to name the first diverging version. */
 const PREFIX = 16;
+
+const VERSION_START = Buffer.from('{"type":"version"');
+const UPSERTS = Buffer.from(',"upserts":');
+
+/**
+ * Run 1 of verify: flat out, with the strategies in worker threads when there is more than one
+ * core — so verify also checks that the parallel merge gives the in-process bytes.
+ */
+async function traceParallelRun(dir: string, manifest: Manifest, config: EngineConfig, jobs: number): Promise<RunTrace> {
+  const lines: string[] = [];
+  const versions: RunTrace['versions'] = [];
+  const r = await replayInParallel({
+    dir,
+    manifest,
+    config,
+    jobs,
+    write: (bytes) => {
+      const line = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length - 1); // without its newline, as outputLine() gives it
+      lines.push(createHash('sha1').update(line).digest('hex'));
+      if (line.subarray(0, VERSION_START.length).equals(VERSION_START)) {
+        // the identity fields precede the upserts (DESIGN §3 key order): parse only those
+        const head = line.subarray(0, line.indexOf(UPSERTS)).toString('utf8');
+        const v = JSON.parse(`${head}}`) as RunTrace['versions'][number];
+        versions.push({ strategy: v.strategy, version: v.version, at_us: v.at_us, hash: v.hash });
+      }
+    },
+    drain: () => undefined,
+  });
+  const strategies: RunTrace['strategies'] = {};
+  for (const [name, s] of Object.entries(r.summary.strategies)) strategies[name] = { versions: s.versions, final_hash: s.final_hash };
+  return { lines, versions, strategies };
+}
 
 async function traceRun(dir: string, config: EngineConfig, speed: number | 'max'): Promise<RunTrace> {
   const lines: string[] = [];
@@ -70,8 +104,9 @@ export async function runVerify(dir: string, opts: VerifyCliOptions): Promise<vo
   const spanS = span.first !== undefined && span.last !== undefined ? (span.last - span.first) / 1e6 : 120;
   const paced = opts.speed !== undefined ? parsePositiveNumber(opts.speed, '--speed') : Math.max(1, Math.round(spanS / 2));
   const out = process.stdout;
-  out.write(`verify ${dir}: run 1 at --speed max, run 2 at --speed ${paced}\n`);
-  const a = await traceRun(dir, config, 'max');
+  const jobs = defaultJobs(enabledStrategyNames(config).length);
+  out.write(`verify ${dir}: run 1 at --speed max${jobs > 1 ? ` in ${jobs} worker threads` : ''}, run 2 at --speed ${paced} in one thread\n`);
+  const a = jobs > 1 ? await traceParallelRun(dir, manifest, config, jobs) : await traceRun(dir, config, 'max');
   const b = await traceRun(dir, config, paced);
   const problems: string[] = [];
   const div = firstDivergence(a, b);

@@ -24,6 +24,20 @@ export interface EngineOptions {
 
 export type Emit = (out: EngineOutput) => void;
 
+/**
+ * Where in the engine's schedule an output is being emitted: `input` counts the inputs pushed so far
+ * (the current one included); `phase` is 0 for the ticks run before that input (`step` = the tick's
+ * time), 1 while it is applied (`step` = index of the fact; MAX_SAFE_INTEGER for the topology update
+ * after a chain page) and 2 for the evaluation after it. With the strategy's position in evaluation
+ * order this is a total order of the outputs that is the same in every engine fed the same inputs,
+ * whichever strategies it runs: a parallel replay merges the streams of several engines by it.
+ */
+export interface EmitPosition {
+  input: number;
+  phase: 0 | 1 | 2;
+  step: number;
+}
+
 export interface PipelineSummary {
   readonly versions: number;
   readonly final_hash: string;
@@ -74,6 +88,8 @@ export class Engine {
   private pending: PendingSnapshot | undefined;
   private readonly inputs = { chain_page: 0, facts: 0, gap: 0 };
   private readonly snapshots = { complete: 0, incomplete: 0 };
+  /** Position of the output being emitted (read it inside `emit`). */
+  readonly position: EmitPosition = { input: 0, phase: 0, step: 0 };
 
   constructor(private readonly opts: EngineOptions) {
     const cfg = opts.config;
@@ -106,8 +122,11 @@ export class Engine {
       this.skipped.add('recv_time_went_back');
       at = this.clock;
     }
+    this.position.input++;
     this.runTicksUntil(at, emit);
     this.clock = at;
+    this.position.phase = 1;
+    this.position.step = 0;
     switch (input.type) {
       case 'chain_page':
         this.inputs.chain_page++;
@@ -123,6 +142,8 @@ export class Engine {
         emit({ type: 'gap', at_us: at, stream: input.stream, from_us: input.from_us, to_us: input.to_us, reason: input.reason });
         break;
     }
+    this.position.phase = 2;
+    this.position.step = 0;
     this.evaluateAll(at, emit);
   }
 
@@ -146,6 +167,8 @@ export class Engine {
       const tick = Math.ceil(after / this.tickUs) * this.tickUs;
       if (tick > untilUs) return;
       this.clock = tick;
+      this.position.phase = 0;
+      this.position.step = tick;
       this.evaluateAll(tick, emit);
     }
   }
@@ -169,7 +192,9 @@ export class Engine {
   }
 
   private applyFacts(facts: readonly Fact[], emit: Emit): void {
-    for (const f of facts) {
+    for (let i = 0; i < facts.length; i++) {
+      const f = facts[i]!;
+      this.position.step = i;
       if (f.kind === 'leg') {
         if (!this.marks.admit(f)) continue;
         for (const p of this.pipelines) {
@@ -234,6 +259,7 @@ export class Engine {
       if (this.universe.add(c)) added = true;
     }
     if (!added) return;
+    this.position.step = Number.MAX_SAFE_INTEGER; // after every fact of the page
     for (const p of this.pipelines) {
       if (!p.failure) this.guard(p, now, emit, () => p.extendTopology(this.universe, this.marks, this.spotValue));
     }

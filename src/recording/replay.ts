@@ -25,8 +25,11 @@ export interface ReplayOptions {
   /** Called with progress every `progressEvery` lines (default 5000) and once at the end. */
   readonly onProgress?: (p: ReplayProgress) => void;
   readonly progressEvery?: number;
-  /** Backpressure from the output: awaited after an input whenever it returns a promise. */
-  readonly drain?: () => Promise<void> | undefined;
+  /**
+   * Called after every line (the engine has then emitted everything for the inputs so far):
+   * backpressure from the output, awaited whenever it returns a promise.
+   */
+  readonly drain?: (engine: Engine) => Promise<void> | undefined;
   /** Stops the replay early (e.g. the TUI's quit key). */
   readonly signal?: AbortSignal;
 }
@@ -37,9 +40,9 @@ export interface ReplayProgress {
   readonly versions: number;
 }
 
-export interface ReplayResult {
+/** What a replay found: enough for the summary line and the report (no live engine state). */
+export interface ReplayOutcome {
   readonly manifest: Manifest;
-  readonly engine: Engine;
   readonly summary: EngineSummary;
   /** Lines read (good and bad). */
   readonly lines: number;
@@ -49,6 +52,10 @@ export interface ReplayResult {
   readonly first_recv_us: number | undefined;
   readonly last_recv_us: number | undefined;
   readonly aborted: boolean;
+}
+
+export interface ReplayResult extends ReplayOutcome {
+  readonly engine: Engine;
 }
 
 export async function replayRecording(opts: ReplayOptions): Promise<ReplayResult> {
@@ -78,7 +85,7 @@ export async function replayRecording(opts: ReplayOptions): Promise<ReplayResult
     if (opts.pacer) await opts.pacer.waitFor(line.recv_us);
     const input = decoder.decode(line);
     if (input) engine.push(input, emit);
-    const blocked = opts.drain?.();
+    const blocked = opts.drain?.(engine);
     if (blocked) await blocked;
     if (opts.onProgress && lines % every === 0) opts.onProgress({ lines, recv_us: line.recv_us, versions });
   }
@@ -100,7 +107,7 @@ export async function replayRecording(opts: ReplayOptions): Promise<ReplayResult
 }
 
 /** The deterministic `summary` line of the NDJSON stream (DESIGN §3); `run` only when asked for. */
-export function summaryRecord(r: ReplayResult, run?: Record<string, unknown>): Record<string, unknown> {
+export function summaryRecord(r: ReplayOutcome, run?: Record<string, unknown>): Record<string, unknown> {
   const s = r.summary;
   return {
     type: 'summary',

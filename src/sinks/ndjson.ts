@@ -2,11 +2,34 @@ import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { versionLine } from '../engine/publisher.js';
 import type { EngineOutput } from '../engine/types.js';
+import type { Engine } from '../engine/engine.js';
 import { InputError, RuntimeError } from '../cli/errors.js';
 
 /** The NDJSON line of any engine output (version lines reuse the publisher's serialization). */
 export function outputLine(out: EngineOutput): string {
   return out.type === 'version' ? versionLine(out) : JSON.stringify(out);
+}
+
+/**
+ * `--keyframes N`: a function that returns a `{"type":"snapshot"}` line (the strategy's full
+ * canonical tile set) after every Nth version of each strategy, and undefined otherwise.
+ */
+export function createKeyframer(every: number | undefined): (out: EngineOutput, engine: Engine) => string | undefined {
+  const versionsSince = new Map<string, number>();
+  return (out, engine) => {
+    if (every === undefined || out.type !== 'version') return undefined;
+    const n = (versionsSince.get(out.strategy) ?? 0) + 1;
+    versionsSince.set(out.strategy, n % every);
+    if (n !== every) return undefined;
+    return JSON.stringify({
+      type: 'snapshot',
+      strategy: out.strategy,
+      version: out.version,
+      at_us: out.at_us,
+      hash: out.hash,
+      tiles: engine.canonicalTiles(out.strategy),
+    });
+  };
 }
 
 /**
@@ -50,11 +73,22 @@ export class NdjsonSink {
     if (this.bufBytes >= 65536) this.flush();
   }
 
+  /** Writes complete lines that are already bytes (each with its newline), after the pending ones. */
+  writeBytes(bytes: Uint8Array): void {
+    if (this.closedByReader || this.failed) return;
+    this.flush();
+    this.push(bytes);
+  }
+
   private flush(): void {
     if (this.buf.length === 0) return;
     const chunk = this.buf.join('\n') + '\n';
     this.buf = [];
     this.bufBytes = 0;
+    this.push(chunk);
+  }
+
+  private push(chunk: string | Uint8Array): void {
     if (!this.out.write(chunk) && !this.blocked && !this.failed && !this.closedByReader) {
       this.blocked = new Promise((resolve) => {
         this.unblock = () => {

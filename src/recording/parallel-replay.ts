@@ -1,0 +1,211 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { InputError, RuntimeError, UsageError } from '../cli/errors.js';
+import { enabledStrategyNames, selectStrategies, type EngineConfig } from '../engine/config.js';
+import { Tally } from '../engine/tally.js';
+import type { Manifest } from './manifest.js';
+import type { ReplayOutcome, ReplayProgress } from './replay.js';
+import type { ControlMessage, ReplayWorkerTask, WorkerMessage, WorkerOutcome } from './replay-worker.js';
+
+/**
+ * Parallel replay (`replay --jobs N` at --speed max): the strategies are split over N worker
+ * threads, each of which reads the recording and runs an engine with its share (DESIGN §2.4:
+ * pipelines share inputs, not control, and a strategy's output does not depend on the others).
+ * The main thread merges the workers' lines by their merge key — (input, phase, step, strategy
+ * index), see `EmitPosition` — so the stream is byte-identical to the in-process replay's.
+ *
+ * Memory stays bounded: a worker has at most `maxInFlight` batches the main thread has not
+ * written yet, and the main thread stops taking lines while the output applies backpressure.
+ */
+
+export interface ParallelReplayOptions {
+  readonly dir: string;
+  readonly manifest: Manifest;
+  readonly config: EngineConfig;
+  readonly jobs: number;
+  readonly from_us?: number;
+  readonly to_us?: number;
+  readonly keyframes?: number;
+  /** Writes complete lines (UTF-8, each with its newline). */
+  readonly write: (bytes: Uint8Array) => void;
+  /** Backpressure from the output: a promise while it is full. */
+  readonly drain: () => Promise<void> | undefined;
+  readonly onProgress?: (p: ReplayProgress) => void;
+  /** Stops the replay: the workers end after their current line and report what they did. */
+  readonly signal?: AbortSignal;
+}
+
+/** Relative cost of a strategy's pipeline, for splitting them over workers (measured by `npm run bench`). */
+function weightOf(strategy: string): number {
+  return strategy === 'single' ? 1 : 3;
+}
+
+/**
+ * Splits the strategies over at most `jobs` workers, heaviest first onto the least loaded
+ * (ties: the lower worker); each group keeps evaluation order.
+ */
+export function planWorkers(strategies: readonly string[], jobs: number): string[][] {
+  const n = Math.max(1, Math.min(jobs, strategies.length));
+  const load = new Array<number>(n).fill(0);
+  const groups: string[][] = Array.from({ length: n }, () => []);
+  const byWeight = strategies.map((name, i) => ({ name, i })).sort((a, b) => weightOf(b.name) - weightOf(a.name) || a.i - b.i);
+  for (const { name } of byWeight) {
+    let w = 0;
+    for (let k = 1; k < n; k++) if (load[k]! < load[w]!) w = k;
+    load[w]! += weightOf(name);
+    groups[w]!.push(name);
+  }
+  const rank = new Map(strategies.map((name, i) => [name, i]));
+  return groups.map((g) => g.sort((a, b) => rank.get(a)! - rank.get(b)!));
+}
+
+/** `--jobs`: the number of workers to use when the flag is absent (one per core, at most one per strategy). */
+export function defaultJobs(strategyCount: number): number {
+  return Math.max(1, Math.min(availableParallelism(), strategyCount));
+}
+
+interface Batch {
+  readonly worker: number;
+  readonly keys: Float64Array;
+  readonly bytes: Uint8Array;
+  readonly ends: Uint32Array;
+  pos: number;
+}
+
+/** True when line `i` of batch `a` sorts before line `j` of batch `b`. */
+function before(a: Batch, i: number, b: Batch, j: number): boolean {
+  for (let k = 0; k < 4; k++) {
+    const x = a.keys[i * 4 + k]!;
+    const y = b.keys[j * 4 + k]!;
+    if (x !== y) return x < y;
+  }
+  return false;
+}
+
+export async function replayInParallel(opts: ParallelReplayOptions): Promise<ReplayOutcome> {
+  const order = enabledStrategyNames(opts.config);
+  const groups = planWorkers(order, opts.jobs);
+  const workerUrl = new URL('./replay-worker.js', import.meta.url);
+  const queues: Batch[][] = groups.map(() => []);
+  const done = groups.map(() => -1);
+  const outcomes: (WorkerOutcome | undefined)[] = groups.map(() => undefined);
+  const workers = groups.map((group, w) => {
+    const task: ReplayWorkerTask = {
+      dir: opts.dir,
+      config: selectStrategies(opts.config, group),
+      from_us: opts.from_us,
+      to_us: opts.to_us,
+      keyframes: opts.keyframes,
+      primary: w === 0,
+      order,
+      maxInFlight: 8,
+      batchChars: 1 << 20,
+    };
+    return new Worker(workerUrl, { workerData: task });
+  });
+  const credit = (w: number): void => workers[w]!.postMessage({ type: 'credit' } satisfies ControlMessage);
+  let versions = 0;
+
+  return new Promise<ReplayOutcome>((resolve, reject) => {
+    let failed = false;
+    let pumping = false;
+    let stopped = false;
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      for (const wk of workers) wk.postMessage({ type: 'stop' } satisfies ControlMessage);
+      queues.forEach((q, w) => {
+        for (let i = 0; i < q.length; i++) credit(w);
+        q.length = 0;
+      });
+    };
+    if (opts.signal?.aborted) stop();
+    opts.signal?.addEventListener('abort', stop, { once: true });
+    const fail = (err: Error): void => {
+      if (failed) return;
+      failed = true;
+      for (const wk of workers) void wk.terminate();
+      reject(err);
+    };
+    const finishIfDone = (): void => {
+      if (failed || pumping || outcomes.some((o) => o === undefined) || queues.some((q) => q.length > 0)) return;
+      for (const wk of workers) void wk.terminate();
+      opts.signal?.removeEventListener('abort', stop);
+      resolve(combineOutcomes(opts.manifest, order, groups, outcomes as WorkerOutcome[], stopped));
+    };
+    /** Writes every line that is known to come next; waits on the output's backpressure. */
+    const pump = async (): Promise<void> => {
+      if (pumping) return;
+      pumping = true;
+      try {
+        for (;;) {
+          if (failed || stopped) break;
+          let best: Batch | undefined;
+          for (const q of queues) {
+            const head = q[0];
+            if (head && (!best || before(head, head.pos, best, best.pos))) best = head;
+          }
+          if (!best) break;
+          const input = best.keys[best.pos * 4]!;
+          // a worker with nothing queued could still send an earlier line, unless it is past this input
+          if (queues.some((q, v) => q.length === 0 && v !== best!.worker && done[v]! < input)) break;
+          opts.write(best.bytes.subarray(best.pos === 0 ? 0 : best.ends[best.pos - 1]!, best.ends[best.pos]!));
+          best.pos++;
+          if (best.pos === best.ends.length) {
+            queues[best.worker]!.shift();
+            credit(best.worker);
+            const blocked = opts.drain();
+            if (blocked) await blocked;
+          }
+        }
+      } catch (err) {
+        fail(err instanceof Error ? err : new Error(String(err)));
+      } finally {
+        pumping = false;
+      }
+      finishIfDone();
+    };
+    workers.forEach((wk, w) => {
+      wk.on('message', (m: WorkerMessage) => {
+        if (m.type === 'batch') {
+          done[w] = m.done;
+          versions += m.versions;
+          if (m.ends.length > 0 && !stopped) queues[w]!.push({ worker: w, keys: m.keys, bytes: m.bytes, ends: m.ends, pos: 0 });
+          else credit(w);
+          if (m.progress) opts.onProgress?.({ ...m.progress, versions });
+          void pump();
+        } else if (m.type === 'end') {
+          outcomes[w] = m.outcome;
+          finishIfDone();
+        } else {
+          const Kind = m.name === 'UsageError' ? UsageError : m.exitCode === 2 ? InputError : RuntimeError;
+          fail(new Kind(m.message));
+        }
+      });
+      wk.on('error', (err) => fail(new RuntimeError(`replay worker for ${groups[w]!.join(',')} failed: ${err.message}`)));
+      wk.on('exit', (code) => {
+        if (outcomes[w] === undefined) fail(new RuntimeError(`replay worker for ${groups[w]!.join(',')} stopped (exit code ${code}) before the end`));
+      });
+    });
+  });
+}
+
+/** The run's outcome: the primary worker's counts (every worker reads the same lines), every worker's strategies. */
+function combineOutcomes(
+  manifest: Manifest,
+  order: readonly string[],
+  groups: readonly string[][],
+  outcomes: readonly WorkerOutcome[],
+  stopped: boolean,
+): ReplayOutcome {
+  const primary = outcomes[0]!;
+  const strategies: ReplayOutcome['summary']['strategies'] = {};
+  for (const name of order) {
+    const w = groups.findIndex((g) => g.includes(name));
+    strategies[name] = outcomes[w]!.summary.strategies[name]!;
+  }
+  const bad = new Tally();
+  for (const [reason, n] of Object.entries(primary.bad.counts)) bad.add(reason, undefined, n);
+  for (const [reason, samples] of Object.entries(primary.bad.samples)) for (const d of samples) bad.add(reason, d, 0);
+  return { ...primary, manifest, bad, summary: { ...primary.summary, strategies }, aborted: stopped || primary.aborted };
+}
