@@ -5,7 +5,7 @@ import { enabledStrategyNames } from '../engine/config.js';
 import { readManifest, type Manifest } from '../recording/manifest.js';
 import { defaultJobs, replayInParallel } from '../recording/parallel-replay.js';
 import { Pacer } from '../recording/pacer.js';
-import { replayRecording } from '../recording/replay.js';
+import { replayRecording, type ReplayOutcome } from '../recording/replay.js';
 import { outputLine } from '../sinks/ndjson.js';
 import { loadEngineConfig } from './config-file.js';
 import { InputError, RuntimeError } from './errors.js';
@@ -28,6 +28,13 @@ export interface ExpectFile {
 
 /** Hash prefix length kept per version in expect files: enough to name the first diverging version. */
 const PREFIX = 16;
+
+/** Per strategy: version count and final hash. */
+function strategyTrace(r: ReplayOutcome): RunTrace['strategies'] {
+  const strategies: RunTrace['strategies'] = {};
+  for (const [name, s] of Object.entries(r.summary.strategies)) strategies[name] = { versions: s.versions, final_hash: s.final_hash };
+  return strategies;
+}
 
 const VERSION_START = Buffer.from('{"type":"version"');
 const UPSERTS = Buffer.from(',"upserts":');
@@ -56,9 +63,7 @@ async function traceParallelRun(dir: string, manifest: Manifest, config: EngineC
     },
     drain: () => undefined,
   });
-  const strategies: RunTrace['strategies'] = {};
-  for (const [name, s] of Object.entries(r.summary.strategies)) strategies[name] = { versions: s.versions, final_hash: s.final_hash };
-  return { lines, versions, strategies };
+  return { lines, versions, strategies: strategyTrace(r) };
 }
 
 async function traceRun(dir: string, config: EngineConfig, speed: number | 'max'): Promise<RunTrace> {
@@ -74,9 +79,7 @@ async function traceRun(dir: string, config: EngineConfig, speed: number | 'max'
       if (out.type === 'version') versions.push({ strategy: out.strategy, version: out.version, at_us: out.at_us, hash: out.hash });
     },
   });
-  const strategies: RunTrace['strategies'] = {};
-  for (const [name, s] of Object.entries(r.summary.strategies)) strategies[name] = { versions: s.versions, final_hash: s.final_hash };
-  return { lines, versions, strategies };
+  return { lines, versions, strategies: strategyTrace(r) };
 }
 
 /** Describes the first difference between two runs, or undefined when they are identical. */
