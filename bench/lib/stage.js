@@ -126,7 +126,7 @@ async function readerStage(withDecode) {
 
 async function engineStage() {
   const { replayRecording } = await dist('recording/replay.js');
-  const { outputLine } = await dist('sinks/ndjson.js');
+  const { outputBytes } = await dist('sinks/ndjson.js');
   const { loadEngineConfig } = await dist('cli/config-file.js');
   const config = await loadEngineConfig(opt('--config'), opt('--strategies'));
   let versions = 0;
@@ -139,7 +139,7 @@ async function engineStage() {
     onOutput: (out) => {
       outputs++;
       // the NDJSON line replay would write (a version's line is built once, at publish): its size
-      outBytes += outputLine(out).length + 1;
+      outBytes += outputBytes(out).length + 1;
       if (out.type === 'version') {
         versions++;
         upserts += out.upserts.length;

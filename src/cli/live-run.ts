@@ -10,7 +10,7 @@ import { LiveFeed } from '../recording/live-feed.js';
 import { formatSummary, type RecorderSummary } from '../recording/record-report.js';
 import { runRecorder } from '../recording/recorder.js';
 import { summaryRecord, type ReplayResult } from '../recording/replay.js';
-import { NdjsonSink, outputLine } from '../sinks/ndjson.js';
+import { NdjsonSink, outputBytes } from '../sinks/ndjson.js';
 import { parseSseFlags } from '../sinks/sse-options.js';
 import { loadEngineConfig } from './config-file.js';
 import type { LiveCliOptions } from './live.js';
@@ -73,7 +73,7 @@ export async function runLiveCommand(cli: LiveCliOptions): Promise<void> {
   let versions = 0;
   const onOutput = (out: EngineOutput): void => {
     if (out.type === 'version') versions++;
-    sink.write(outputLine(out));
+    sink.write(outputBytes(out));
     for (const c of consumers) c.onOutput(out, engine);
   };
   const feed = new LiveFeed({ engine, decoder, emit: onOutput, now, tickMs: config.tick_ms });

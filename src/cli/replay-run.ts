@@ -7,7 +7,7 @@ import { enabledStrategyNames } from '../engine/config.js';
 import { readManifest } from '../recording/manifest.js';
 import { replayRecording, splitBad, summaryRecord, type ReplayOutcome, type ReplayResult } from '../recording/replay.js';
 import { defaultJobs, replayInParallel } from '../recording/parallel-replay.js';
-import { NdjsonSink, createKeyframer, outputLine } from '../sinks/ndjson.js';
+import { NdjsonSink, createKeyframer, outputBytes } from '../sinks/ndjson.js';
 import { parseSseFlags } from '../sinks/sse-options.js';
 import { loadEngineConfig } from './config-file.js';
 import { formatUs } from './parse-options.js';
@@ -99,7 +99,7 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
   } else {
     const keyframe = createKeyframer(flags.keyframes);
     const onOutput = (out: EngineOutput, engine: Engine): void => {
-      sink.write(outputLine(out));
+      sink.write(outputBytes(out));
       for (const c of consumers) c.onOutput(out, engine);
       const snapshot = keyframe(out, engine);
       if (snapshot !== undefined) sink.write(snapshot);

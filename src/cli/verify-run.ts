@@ -6,7 +6,7 @@ import { readManifest, type Manifest } from '../recording/manifest.js';
 import { defaultJobs, replayInParallel } from '../recording/parallel-replay.js';
 import { Pacer } from '../recording/pacer.js';
 import { replayRecording, type ReplayOutcome } from '../recording/replay.js';
-import { outputLine } from '../sinks/ndjson.js';
+import { outputBytes } from '../sinks/ndjson.js';
 import { loadEngineConfig } from './config-file.js';
 import { InputError, RuntimeError } from './errors.js';
 import { parsePositiveNumber } from './parse-options.js';
@@ -52,7 +52,7 @@ async function traceParallelRun(dir: string, manifest: Manifest, config: EngineC
     config,
     jobs,
     write: (bytes) => {
-      const line = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length - 1); // without its newline, as outputLine() gives it
+      const line = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length - 1); // without its newline, as outputBytes() gives it
       lines.push(createHash('sha1').update(line).digest('hex'));
       if (line.subarray(0, VERSION_START.length).equals(VERSION_START)) {
         // the identity fields precede the upserts (DESIGN §3 key order): parse only those
@@ -75,7 +75,7 @@ async function traceRun(dir: string, config: EngineConfig, speed: number | 'max'
     pacer: speed === 'max' ? undefined : new Pacer(speed),
     onOutput: (out) => {
       // A digest per line keeps memory small on long recordings while still catching any byte change.
-      lines.push(createHash('sha1').update(outputLine(out)).digest('hex'));
+      lines.push(createHash('sha1').update(outputBytes(out)).digest('hex'));
       if (out.type === 'version') versions.push({ strategy: out.strategy, version: out.version, at_us: out.at_us, hash: out.hash });
     },
   });

@@ -1,5 +1,6 @@
 import type { PublishConfig } from './config.js';
 import { chainHash } from './hash.js';
+import { TileJsonWriter } from './tile-json.js';
 import type { StagingHeatmap } from './staging.js';
 import type { PublishReason, PublishedTile, VersionRecord } from './types.js';
 
@@ -15,16 +16,22 @@ import type { PublishReason, PublishedTile, VersionRecord } from './types.js';
  * version" counts from the engine clock's start (the first input).
  */
 
-/** Serialized NDJSON line of each version record, computed once at publish time. */
-const LINES = new WeakMap<VersionRecord, string>();
+/** The NDJSON line (UTF-8, no newline) of each version record, made once at publish time. */
+const LINES = new WeakMap<VersionRecord, Buffer>();
 
-/** The NDJSON line of a version record (no trailing newline); reuses the publisher's serialization. */
+/** The NDJSON line of a version record as bytes (no trailing newline); the publisher's own serialization. */
+export function versionBytes(rec: VersionRecord): Buffer {
+  return LINES.get(rec) ?? Buffer.from(JSON.stringify(rec));
+}
+
+/** The NDJSON line of a version record as text (no trailing newline). */
 export function versionLine(rec: VersionRecord): string {
-  return LINES.get(rec) ?? JSON.stringify(rec);
+  return versionBytes(rec).toString('utf8');
 }
 
 export class Publisher {
   private readonly canonicalTiles = new Map<string, PublishedTile>();
+  private readonly json = new TileJsonWriter();
   private versionNo = 0;
   private lastHash = '';
   private lastAtUs: number | undefined;
@@ -120,11 +127,12 @@ export class Publisher {
     for (const t of upserts) this.canonicalTiles.set(t.key, t);
     const version = this.versionNo + 1;
     const prevHash = this.lastHash;
-    const upsertsJson = JSON.stringify(upserts);
+    const upsertsJson = this.json.writeArray(upserts); // the bytes of JSON.stringify(upserts)
+    const strategyJson = JSON.stringify(this.strategy);
     const reasonsJson = JSON.stringify(reasons);
-    const head = `{"strategy":${JSON.stringify(this.strategy)},"version":${version},"at_us":${nowUs},"reasons":${reasonsJson}`;
+    const head = `"strategy":${strategyJson},"version":${version},"at_us":${nowUs},"reasons":${reasonsJson}`;
     // Hash input: {strategy, version, at_us, reasons, upserts, removes} in that key order (DESIGN §3).
-    const hash = chainHash(prevHash, `${head},"upserts":${upsertsJson},"removes":[]}`);
+    const hash = chainHash(prevHash, `{${head},"upserts":`, upsertsJson, ',"removes":[]}');
     const stats = { slots: staging.slots, populated: staging.populated, changed: upserts.length };
     const rec: VersionRecord = {
       type: 'version',
@@ -140,8 +148,11 @@ export class Publisher {
     };
     LINES.set(
       rec,
-      `{"type":"version","strategy":${JSON.stringify(this.strategy)},"version":${version},"at_us":${nowUs},"reasons":${reasonsJson}` +
-        `,"prev_hash":"${prevHash}","hash":"${hash}","upserts":${upsertsJson},"removes":[],"stats":${JSON.stringify(stats)}}`,
+      Buffer.concat([
+        Buffer.from(`{"type":"version",${head},"prev_hash":"${prevHash}","hash":"${hash}","upserts":`),
+        upsertsJson,
+        Buffer.from(`,"removes":[],"stats":${JSON.stringify(stats)}}`),
+      ]),
     );
     this.versionNo = version;
     this.lastHash = hash;

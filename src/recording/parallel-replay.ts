@@ -99,7 +99,7 @@ export async function replayInParallel(opts: ParallelReplayOptions): Promise<Rep
       primary: w === 0,
       order,
       maxInFlight: 8,
-      batchChars: 1 << 20,
+      batchBytes: 1 << 20,
     };
     return new Worker(workerUrl, { workerData: task });
   });

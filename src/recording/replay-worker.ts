@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineConfig } from '../engine/config.js';
 import type { Engine } from '../engine/engine.js';
 import type { EngineOutput } from '../engine/types.js';
-import { createKeyframer, outputLine } from '../sinks/ndjson.js';
+import { createKeyframer, outputBytes } from '../sinks/ndjson.js';
 import { exitCodeOf } from '../cli/errors.js';
 import { replayRecording, type ReplayOutcome } from './replay.js';
 
@@ -28,8 +28,8 @@ export interface ReplayWorkerTask {
   readonly order: readonly string[];
   /** Batches this worker may have in flight (sent, not yet written by the main thread). */
   readonly maxInFlight: number;
-  /** A batch is sent once its lines reach this many characters. */
-  readonly batchChars: number;
+  /** A batch is sent once its lines reach this many bytes. */
+  readonly batchBytes: number;
 }
 
 /** Worker → main messages. */
@@ -64,8 +64,8 @@ async function run(task: ReplayWorkerTask): Promise<void> {
   const strategyIndex = new Map(task.order.map((name, i) => [name, i]));
   const keyframe = createKeyframer(task.keyframes);
   let keys: number[] = [];
-  let lines: string[] = [];
-  let chars = 0;
+  let lines: Uint8Array[] = [];
+  let size = 0;
   let versions = 0;
   let inFlight = 0;
   let wake: (() => void) | undefined;
@@ -85,13 +85,12 @@ async function run(task: ReplayWorkerTask): Promise<void> {
   const send = (done: number): void => {
     const packed = Float64Array.from(keys);
     const ends = new Uint32Array(lines.length);
-    let total = 0;
-    for (const line of lines) total += Buffer.byteLength(line) + 1;
     // the bytes are made here, on the worker's core, and handed over without a copy
-    const bytes = Buffer.allocUnsafeSlow(total);
+    const bytes = Buffer.allocUnsafeSlow(size + lines.length);
     let pos = 0;
     for (let i = 0; i < lines.length; i++) {
-      pos += bytes.write(lines[i]!, pos);
+      bytes.set(lines[i]!, pos);
+      pos += lines[i]!.length;
       bytes[pos++] = 0x0a;
       ends[i] = pos;
     }
@@ -100,28 +99,28 @@ async function run(task: ReplayWorkerTask): Promise<void> {
     inFlight++;
     keys = [];
     lines = [];
-    chars = 0;
+    size = 0;
     versions = 0;
     progress = undefined;
   };
-  const add = (s: number, line: string, e: Engine): void => {
+  const add = (s: number, line: Uint8Array, e: Engine): void => {
     const p = e.position;
     keys.push(p.input, p.phase, p.step, s);
     lines.push(line);
-    chars += line.length;
+    size += line.length;
   };
   const onOutput = (out: EngineOutput, e: Engine): void => {
     if (out.type === 'gap' && !task.primary) return; // every worker sees the gap; one writes it
     const s = out.type === 'gap' ? -1 : strategyIndex.get(out.strategy)!;
-    add(s, outputLine(out), e);
+    add(s, outputBytes(out), e);
     if (out.type === 'version') versions++;
     const snapshot = keyframe(out, e);
-    if (snapshot !== undefined) add(s, snapshot, e);
-    if (chars >= task.batchChars) send(e.position.input - 1); // the current input may emit more
+    if (snapshot !== undefined) add(s, Buffer.from(snapshot), e);
+    if (size >= task.batchBytes) send(e.position.input - 1); // the current input may emit more
   };
   const drain = (e: Engine): Promise<void> | undefined => {
     engine = e;
-    if (chars >= task.batchChars) send(e.position.input);
+    if (size >= task.batchBytes) send(e.position.input);
     if (inFlight < task.maxInFlight || abort.signal.aborted) return undefined;
     return new Promise<void>((resolve) => {
       wake = () => {

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { versionLine } from '../engine/publisher.js';
+import { versionBytes, versionLine } from '../engine/publisher.js';
 import type { EngineOutput } from '../engine/types.js';
 import type { Engine } from '../engine/engine.js';
 import { InputError, RuntimeError } from '../cli/errors.js';
@@ -8,6 +8,11 @@ import { InputError, RuntimeError } from '../cli/errors.js';
 /** The NDJSON line of any engine output (version lines reuse the publisher's serialization). */
 export function outputLine(out: EngineOutput): string {
   return out.type === 'version' ? versionLine(out) : JSON.stringify(out);
+}
+
+/** The same line as UTF-8 bytes (for a version, the publisher's bytes themselves: no copy). */
+export function outputBytes(out: EngineOutput): Uint8Array {
+  return out.type === 'version' ? versionBytes(out) : Buffer.from(JSON.stringify(out));
 }
 
 /**
@@ -37,9 +42,12 @@ export function createKeyframer(every: number | undefined): (out: EngineOutput, 
  * returns a promise only when the destination is applying backpressure, so a replay slows down to
  * the consumer's pace instead of buffering without bound.
  */
+const NEWLINE = Buffer.from('\n');
+
 export class NdjsonSink {
-  private buf: string[] = [];
-  private bufBytes = 0;
+  /** Bytes not yet handed to the destination, newlines included. */
+  private parts: Uint8Array[] = [];
+  private partsBytes = 0;
   private blocked: Promise<void> | undefined;
   private unblock: (() => void) | undefined;
   private failed: Error | undefined;
@@ -66,29 +74,32 @@ export class NdjsonSink {
     return new NdjsonSink(createWriteStream(path), false, path);
   }
 
-  write(line: string): void {
+  /** Writes one line (text or UTF-8 bytes, without its newline). */
+  write(line: string | Uint8Array): void {
     if (this.closedByReader || this.failed) return;
-    this.buf.push(line);
-    this.bufBytes += line.length + 1;
-    if (this.bufBytes >= 65536) this.flush();
+    const bytes = typeof line === 'string' ? Buffer.from(line) : line;
+    this.parts.push(bytes, NEWLINE);
+    this.partsBytes += bytes.length + 1;
+    if (this.partsBytes >= 65536) this.flush();
   }
 
-  /** Writes complete lines that are already bytes (each with its newline), after the pending ones. */
+  /** Writes complete lines that are already bytes, each with its newline. */
   writeBytes(bytes: Uint8Array): void {
     if (this.closedByReader || this.failed) return;
-    this.flush();
-    this.push(bytes);
+    this.parts.push(bytes);
+    this.partsBytes += bytes.length;
+    if (this.partsBytes >= 65536) this.flush();
   }
 
   private flush(): void {
-    if (this.buf.length === 0) return;
-    const chunk = this.buf.join('\n') + '\n';
-    this.buf = [];
-    this.bufBytes = 0;
+    if (this.parts.length === 0) return;
+    const chunk = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partsBytes);
+    this.parts = [];
+    this.partsBytes = 0;
     this.push(chunk);
   }
 
-  private push(chunk: string | Uint8Array): void {
+  private push(chunk: Uint8Array): void {
     if (!this.out.write(chunk) && !this.blocked && !this.failed && !this.closedByReader) {
       this.blocked = new Promise((resolve) => {
         this.unblock = () => {
