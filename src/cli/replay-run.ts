@@ -89,7 +89,7 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
         to_us: flags.to_us,
         keyframes: flags.keyframes,
         write: (bytes) => sink.writeBytes(bytes),
-        drain: () => drainOrStop(),
+        drain: drainOrStop,
         onProgress: (p) => bar?.update(p),
         signal: abort.signal,
       });
@@ -113,7 +113,7 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
         to_us: flags.to_us,
         pacer,
         onOutput,
-        drain: () => drainOrStop(),
+        drain: drainOrStop,
         onProgress: (p) => {
           bar?.update(p);
           for (const c of consumers) c.onProgress?.(p);

@@ -32,6 +32,7 @@ export function versionLine(rec: VersionRecord): string {
 export class Publisher {
   private readonly canonicalTiles = new Map<string, PublishedTile>();
   private readonly json = new TileJsonWriter();
+  private readonly strategyJson: string;
   private versionNo = 0;
   private lastHash = '';
   private lastAtUs: number | undefined;
@@ -47,6 +48,7 @@ export class Publisher {
     readonly strategy: string,
     private readonly cfg: PublishConfig,
   ) {
+    this.strategyJson = JSON.stringify(strategy);
     this.minIntervalUs = cfg.min_interval_ms * 1000;
     this.maxIntervalUs = cfg.max_interval_ms === null ? null : cfg.max_interval_ms * 1000;
   }
@@ -128,9 +130,8 @@ export class Publisher {
     const version = this.versionNo + 1;
     const prevHash = this.lastHash;
     const upsertsJson = this.json.writeArray(upserts); // the bytes of JSON.stringify(upserts)
-    const strategyJson = JSON.stringify(this.strategy);
     const reasonsJson = JSON.stringify(reasons);
-    const head = `"strategy":${strategyJson},"version":${version},"at_us":${nowUs},"reasons":${reasonsJson}`;
+    const head = `"strategy":${this.strategyJson},"version":${version},"at_us":${nowUs},"reasons":${reasonsJson}`;
     // Hash input: {strategy, version, at_us, reasons, upserts, removes} in that key order (DESIGN §3).
     const hash = chainHash(prevHash, `{${head},"upserts":`, upsertsJson, ',"removes":[]}');
     const stats = { slots: staging.slots, populated: staging.populated, changed: upserts.length };
