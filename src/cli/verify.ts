@@ -10,7 +10,7 @@ export interface VerifyCliOptions {
 
 export function verifyCommand(): Command {
   return new Command('verify')
-    .description('replay a recording twice (flat out and paced) and check that the version hash chains are identical')
+    .description('replay a recording twice (flat out, in worker threads when there are cores for them; then paced, in one thread) and check that the outputs and version hash chains are identical')
     .argument('<recording>', 'recording directory')
     .option('--expect <file>', 'also compare the final hashes and version counts with this expect file')
     .option('--write-expect <file>', 'write the expect file from this run (after the two runs agree)')
