@@ -10,6 +10,10 @@ import type { LegSource, PublishedTile } from '../src/engine/types.js';
 // Numbers the engine can produce and a few it should never (JSON turns non-finite ones into null).
 const number = fc.oneof(
   fc.double({ noNaN: false, noDefaultInfinity: false }),
+  // what the engine publishes: rounded to 6 decimals, across magnitudes and around the 4e9 cut
+  fc.tuple(fc.integer({ min: -(2 ** 53 - 1), max: 2 ** 53 - 1 }), fc.integer({ min: 0, max: 9 })).map(([k, e]) => Math.round((k / 10 ** (e + 6)) * 1e6) / 1e6),
+  fc.integer({ min: -1e15, max: 1e15 }).map((k) => k / 1e6),
+  fc.double({ min: 3.9e9, max: 4.1e9 }),
   fc.integer({ min: -1e6, max: 1e6 }).map((n) => n / 100),
   fc.constantFrom(0, -0, 1e21, 1e-7, 5e-324, Number.MAX_SAFE_INTEGER, 1763740811000000),
 );

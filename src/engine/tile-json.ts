@@ -64,13 +64,14 @@ export class TileJsonWriter {
       this.bytes(this.legTail(t.legs[i]!));
     }
     this.bytes(VALUE);
-    this.ascii(jsonNumber(t.value));
+    this.decimal(t.value);
     this.bytes(SCORE);
-    this.ascii(t.score === null ? 'null' : jsonNumber(t.score));
+    if (t.score === null) this.ascii('null');
+    else this.decimal(t.score);
     this.bytes(TS_US);
     this.ascii(jsonNumber(t.ts_us));
     this.bytes(CONFIDENCE);
-    this.ascii(jsonNumber(t.confidence));
+    this.decimal(t.confidence);
     this.bytes(SOURCE);
     this.bytes(this.sourceEnd(t.source));
   }
@@ -119,6 +120,57 @@ export class TileJsonWriter {
     this.room(b.length);
     this.buf.set(b, this.pos);
     this.pos += b.length;
+  }
+
+  /**
+   * A number with at most 6 decimals (values, scores and confidences are rounded so) written from
+   * the integer k = n × 10⁶, without `String(n)`'s search for the shortest digits. When k / 10⁶ is
+   * n and |n| < 4·10⁹, the decimal k / 10⁶ is that shortest text: n is the double nearest to it, and
+   * every other decimal with as few digits is a multiple of 10⁻⁶ away, more than n's ULP (< 10⁻⁶).
+   * Anything else goes through `String`.
+   */
+  private decimal(n: number): void {
+    const k = Math.round(n * 1e6);
+    if (k / 1e6 !== n || !(Math.abs(n) < 4e9)) {
+      this.ascii(jsonNumber(n));
+      return;
+    }
+    this.room(24);
+    let a = k;
+    if (a < 0) {
+      this.buf[this.pos++] = 0x2d; // -
+      a = -a;
+    }
+    const whole = Math.floor(a / 1e6);
+    let frac = a - whole * 1e6;
+    this.digits(whole);
+    if (frac === 0) return;
+    this.buf[this.pos++] = 0x2e; // .
+    let places = 6;
+    while (frac % 10 === 0) {
+      frac /= 10;
+      places--;
+    }
+    const end = this.pos + places;
+    for (let i = end - 1; i >= this.pos; i--) {
+      const q = Math.floor(frac / 10);
+      this.buf[i] = 0x30 + (frac - q * 10);
+      frac = q;
+    }
+    this.pos = end;
+  }
+
+  /** A non-negative safe integer in decimal digits. */
+  private digits(n: number): void {
+    let count = 1;
+    for (let p = 10; p <= n; p *= 10) count++;
+    const end = this.pos + count;
+    for (let i = end - 1; i >= this.pos; i--) {
+      const q = Math.floor(n / 10);
+      this.buf[i] = 0x30 + (n - q * 10);
+      n = q;
+    }
+    this.pos = end;
   }
 
   /** A number's text: ASCII only. */
