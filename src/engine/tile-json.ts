@@ -151,19 +151,15 @@ export class TileJsonWriter {
       frac /= 10;
       places--;
     }
-    const end = this.pos + places;
-    for (let i = end - 1; i >= this.pos; i--) {
-      const q = Math.floor(frac / 10);
-      this.buf[i] = 0x30 + (frac - q * 10);
-      frac = q;
-    }
-    this.pos = end;
+    this.digits(frac, places);
   }
 
-  /** A non-negative safe integer in decimal digits. */
-  private digits(n: number): void {
-    let count = 1;
-    for (let p = 10; p <= n; p *= 10) count++;
+  /** A non-negative safe integer in decimal: `count` digits, zero-padded (default: as many as it has). */
+  private digits(n: number, count = 0): void {
+    if (count === 0) {
+      count = 1;
+      for (let p = 10; p <= n; p *= 10) count++;
+    }
     const end = this.pos + count;
     for (let i = end - 1; i >= this.pos; i--) {
       const q = Math.floor(n / 10);
