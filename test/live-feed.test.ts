@@ -15,7 +15,7 @@ import type { VersionRecord } from '../src/engine/types.js';
 import { LineDecoder } from '../src/recording/decode.js';
 import { LiveFeed } from '../src/recording/live-feed.js';
 import { replayRecording } from '../src/recording/replay.js';
-import { outputLine } from '../src/sinks/ndjson.js';
+import { outputBytes } from '../src/sinks/ndjson.js';
 import { MS } from './helpers/engine-fixtures.js';
 import { MARKET_CONFIG, writeMarket, type MarketLine } from './helpers/sse-market.js';
 
@@ -37,7 +37,7 @@ function runLive(arrivals: readonly Arrival[]): { versions: string[]; feed: Live
     engine,
     decoder: new LineDecoder('I:SPX', new Tally()),
     emit: (out) => {
-      if (out.type === 'version') versions.push(outputLine(out));
+      if (out.type === 'version') versions.push(outputBytes(out).toString('utf8'));
     },
     now: () => clock,
     tickMs: config.tick_ms,
@@ -72,7 +72,7 @@ describe('LiveFeed', () => {
       dir: m.rec,
       config,
       onOutput: (out) => {
-        if (out.type === 'version') replayed.push(outputLine(out));
+        if (out.type === 'version') replayed.push(outputBytes(out).toString('utf8'));
       },
     });
   });

@@ -12,7 +12,7 @@ import { validateConfig } from '../src/engine/config.js';
 import type { VersionRecord } from '../src/engine/types.js';
 import { replayRecording } from '../src/recording/replay.js';
 import { startServer, type RunningServer } from '../src/serve/server.js';
-import { outputLine } from '../src/sinks/ndjson.js';
+import { outputBytes } from '../src/sinks/ndjson.js';
 import { SseTestClient, freePort, httpGet } from './helpers/sse-client.js';
 import { MARKET_CONFIG, writeMarket } from './helpers/sse-market.js';
 
@@ -100,7 +100,7 @@ describe('heatmap live (against heatmap serve on loopback)', () => {
       dir: liveRec,
       config: validateConfig(MARKET_CONFIG),
       onOutput: (out) => {
-        if (out.type === 'version') replayed.push(outputLine(out));
+        if (out.type === 'version') replayed.push(outputBytes(out).toString('utf8'));
       },
     });
     expect(result.last_recv_us).toBe(lastRecv);

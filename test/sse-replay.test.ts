@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig, type EngineConfig } from '../src/engine/config.js';
 import type { PublishedTile, VersionRecord } from '../src/engine/types.js';
 import { replayRecording } from '../src/recording/replay.js';
-import { outputLine } from '../src/sinks/ndjson.js';
+import { outputBytes } from '../src/sinks/ndjson.js';
 import { SseServer } from '../src/sinks/sse.js';
 import { SseTestClient, httpGet, type SseEvent } from './helpers/sse-client.js';
 import { MARKET_CONFIG, writeMarket } from './helpers/sse-market.js';
@@ -84,7 +84,7 @@ describe('SSE over a replay', () => {
       dir: rec,
       config,
       onOutput: (out) => {
-        const line = outputLine(out);
+        const line = outputBytes(out).toString('utf8');
         ndjson.push(line);
         if (out.type === 'version') {
           byStrategy.set(out.strategy, [...(byStrategy.get(out.strategy) ?? []), line]);

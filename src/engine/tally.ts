@@ -43,6 +43,14 @@ export class Tally {
     return out;
   }
 
+  /** A tally rebuilt from `toJSON()` and `sampleDetails()` (e.g. sent from a worker thread). */
+  static fromParts(counts: Record<string, number>, samples: Record<string, readonly string[]>): Tally {
+    const t = new Tally();
+    for (const [reason, n] of Object.entries(counts)) t.counts.set(reason, n);
+    for (const [reason, list] of Object.entries(samples)) t.samples.set(reason, [...list]);
+    return t;
+  }
+
   merge(other: Tally): void {
     for (const [k, n] of other.counts) this.add(k, undefined, n);
     for (const [k, list] of other.samples) for (const d of list) {

@@ -204,8 +204,6 @@ function combineOutcomes(
     const w = groups.findIndex((g) => g.includes(name));
     strategies[name] = outcomes[w]!.summary.strategies[name]!;
   }
-  const bad = new Tally();
-  for (const [reason, n] of Object.entries(primary.bad.counts)) bad.add(reason, undefined, n);
-  for (const [reason, samples] of Object.entries(primary.bad.samples)) for (const d of samples) bad.add(reason, d, 0);
+  const bad = Tally.fromParts(primary.bad.counts, primary.bad.samples);
   return { ...primary, manifest, bad, summary: { ...primary.summary, strategies }, aborted: stopped || primary.aborted };
 }

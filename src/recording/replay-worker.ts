@@ -69,7 +69,8 @@ async function run(task: ReplayWorkerTask): Promise<void> {
   let versions = 0;
   let inFlight = 0;
   let wake: (() => void) | undefined;
-  let engine: Engine | undefined;
+  /** Inputs the engine has finished (every line for them has been emitted). */
+  let inputsDone = 0;
   let progress: { lines: number; recv_us: number } | undefined;
   const abort = new AbortController();
   port.on('message', (m: ControlMessage) => {
@@ -119,8 +120,8 @@ async function run(task: ReplayWorkerTask): Promise<void> {
     if (size >= task.batchBytes) send(e.position.input - 1); // the current input may emit more
   };
   const drain = (e: Engine): Promise<void> | undefined => {
-    engine = e;
-    if (size >= task.batchBytes) send(e.position.input);
+    inputsDone = e.position.input;
+    if (size >= task.batchBytes) send(inputsDone);
     if (inFlight < task.maxInFlight || abort.signal.aborted) return undefined;
     return new Promise<void>((resolve) => {
       wake = () => {
@@ -142,7 +143,7 @@ async function run(task: ReplayWorkerTask): Promise<void> {
     progressEvery: 2000,
     onProgress: (p) => {
       if (task.primary) progress = { lines: p.lines, recv_us: p.recv_us };
-      if (engine) send(engine.position.input);
+      send(inputsDone);
     },
   });
   send(Number.POSITIVE_INFINITY);

@@ -1,17 +1,12 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { versionBytes, versionLine } from '../engine/publisher.js';
+import { versionBytes } from '../engine/publisher.js';
 import type { EngineOutput } from '../engine/types.js';
 import type { Engine } from '../engine/engine.js';
 import { InputError, RuntimeError } from '../cli/errors.js';
 
-/** The NDJSON line of any engine output (version lines reuse the publisher's serialization). */
-export function outputLine(out: EngineOutput): string {
-  return out.type === 'version' ? versionLine(out) : JSON.stringify(out);
-}
-
-/** The same line as UTF-8 bytes (for a version, the publisher's bytes themselves: no copy). */
-export function outputBytes(out: EngineOutput): Uint8Array {
+/** The NDJSON line of any engine output, UTF-8 (for a version, the publisher's own bytes: no copy). */
+export function outputBytes(out: EngineOutput): Buffer {
   return out.type === 'version' ? versionBytes(out) : Buffer.from(JSON.stringify(out));
 }
 
