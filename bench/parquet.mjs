@@ -3,7 +3,7 @@
 //
 //   npm run build && node bench/parquet.mjs [rows=1000000] [--json]
 //
-// Writers: hyparquet-writer through our streaming ParquetTableWriter (dist/recording/parquet-table.js,
+// Writers: hyparquet-writer through our streaming ParquetTableWriter (dist/parquet/table.js,
 // what `heatmap convert` ships), and parquetjs-lite 0.8.7 (its row API). @dsnp/parquetjs, the
 // maintained parquetjs fork, needs Node >= 24 and is not measured here.
 // Readers: hyparquet (columnar, all rows), parquetjs-lite's row cursor, and DuckDB (@duckdb/node-api,
@@ -22,7 +22,7 @@ const asJson = args.includes('--json');
 const RUNS = 3;
 const log = (...a) => { if (!asJson) console.error(...a); };
 
-const { ParquetTableWriter } = await import(path.join(here, '../dist/recording/parquet-table.js'));
+const { ParquetTableWriter } = await import(path.join(here, '../dist/parquet/table.js'));
 const parquet = (await import('parquetjs-lite')).default;
 const { parquetRead, asyncBufferFromFile } = await import('hyparquet');
 let duck;

@@ -8,7 +8,7 @@
 //                                            [--buffer-mib 16] [--runs 3] [--json]
 //
 // Input: a `heatmap sim` recording (generated once into bench/data/, git-ignored), replayed through
-// the real engine (dist/recording/replay.js) into the real SSE server (dist/sinks/sse.js).
+// the real engine (dist/replay/replay.js) into the real SSE server (dist/sinks/sse.js).
 // Clients live in worker threads (a tiny SSE parser over node:http), so their parsing does not run
 // on the publisher's event loop. Latency = time the client has parsed the whole diff − time the
 // engine emitted the version (both wall clock, performance.timeOrigin + now()).
@@ -35,9 +35,9 @@ async function main() {
   const args = parseArgs(process.argv.slice(2));
   const log = (...a) => { if (!args.json) console.error(...a); };
   const dist = (p) => import(path.join(here, '../dist', p));
-  const { replayRecording } = await dist('recording/replay.js');
+  const { replayRecording } = await dist('replay/replay.js');
   const { SseServer } = await dist('sinks/sse.js');
-  const { Pacer } = await dist('recording/pacer.js');
+  const { Pacer } = await dist('replay/pacer.js');
   const { loadEngineConfig } = await dist('cli/config-file.js');
   const config = await loadEngineConfig(undefined, args.strategies.join(','));
 

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { selectStrategies, validateConfig } from '../src/engine/config.js';
 import { Engine } from '../src/engine/engine.js';
-import { Pipeline } from '../src/engine/pipeline.js';
+import { fly as flyStrategy } from '../src/strategies/fly.js';
+import { single as singleStrategy } from '../src/strategies/single.js';
 import { versionLine } from '../src/engine/publisher.js';
 import type { EngineInput, OptionContract, PublishedTile, VersionRecord } from '../src/engine/types.js';
 import { parseOptionTicker } from '../src/massive/ticker.js';
@@ -539,10 +540,8 @@ describe('pipelines are isolated (DESIGN §2.4)', () => {
   it('a strategy that throws stops alone, reports an error output, and the others publish as if it were absent', () => {
     const cfg = makeConfig();
     const script: EngineInput[] = [...OPEN, factsInput(T0 + 2 * SEC, trade(C(5900), 9, T0 + 2 * SEC - MS)), gapInput(T0 + 5 * SEC)];
-    const engine = new Engine({ config: cfg, underlying: 'I:SPX' });
-    const i = engine.pipelines.findIndex((p) => p.name === 'vertical');
     const broken = { ...vertical, score: (): number => { throw new Error('boom: vertical score'); } };
-    (engine.pipelines as Pipeline[])[i] = new Pipeline(broken, cfg.strategies.vertical, cfg.topology.widths);
+    const engine = new Engine({ config: cfg, underlying: 'I:SPX', strategies: [singleStrategy, broken, flyStrategy] });
 
     const failing = run(cfg, script, engine);
     const reference = run(selectStrategies(cfg, ['single', 'fly']), script);
@@ -563,8 +562,6 @@ describe('pipelines are isolated (DESIGN §2.4)', () => {
       factsInput(T0 + 3 * SEC, trade(C(5910), 99, T0 + 3 * SEC - MS)), // the vertical's score throws on this price
       factsInput(T0 + 4 * SEC, trade(C(5890), 18, T0 + 4 * SEC - MS)),
     ];
-    const engine = new Engine({ config: cfg, underlying: 'I:SPX' });
-    const i = engine.pipelines.findIndex((p) => p.name === 'vertical');
     const picky = {
       ...vertical,
       score: (def: Parameters<typeof vertical.score>[0], value: number, s: number | undefined) => {
@@ -572,7 +569,7 @@ describe('pipelines are isolated (DESIGN §2.4)', () => {
         return vertical.score(def, value, s);
       },
     };
-    (engine.pipelines as Pipeline[])[i] = new Pipeline(picky, cfg.strategies.vertical, cfg.topology.widths);
+    const engine = new Engine({ config: cfg, underlying: 'I:SPX', strategies: [singleStrategy, picky, flyStrategy] });
     const failing = run(cfg, script, engine);
     const clean = run(cfg, script);
 

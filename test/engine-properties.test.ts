@@ -141,8 +141,19 @@ describe('admission (DESIGN §2.2): one last-writer-wins register per leg', () =
           expect(ma).toEqual(b.marks.get(c.ticker));
           if (expected) expect([ma?.price, ma?.event_us, ma?.seq]).toEqual([expected.p * 0.05, T0 + expected.e * MS, expected.s]);
         }
-        for (const [i, p] of a.pipelines.entries()) {
-          expect(p.staging.currentTiles()).toEqual(b.pipelines[i]!.staging.currentTiles());
+        // Every change publishes (makeConfig is eager), so the canonical tiles carry the staged prices
+        // (a newer fact at the same price changes nothing, so only ts_us may lag: DESIGN §2.5).
+        // Independent statement of the tile rule: each leg shows its register's mark and the value
+        // is Σ ratio × leg price, rounded to 6 decimals; both orders give the same prices and values.
+        for (const name of ['single', 'vertical', 'fly']) {
+          const tiles = a.canonicalTiles(name);
+          expect(tiles.length).toBeGreaterThan(0);
+          for (const t of tiles) {
+            expect(t.legs.map((l) => l.price)).toEqual(t.legs.map((l) => a.marks.get(l.ticker)!.price));
+            expect(t.value).toBe(round(t.legs.reduce((sum, l) => sum + l.ratio * l.price, 0), 6));
+          }
+          const priced = (ts: typeof tiles) => ts.map((t) => [t.key, t.value, t.score, ...t.legs.map((l) => l.price)]);
+          expect(priced(tiles)).toEqual(priced(b.canonicalTiles(name)));
         }
       }),
     );

@@ -2,7 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../src/engine/config.js';
-import { replayRecording } from '../src/recording/replay.js';
+import { replayRecording } from '../src/replay/replay.js';
 import { ROOT } from './helpers/cli.js';
 
 // Golden hashes: every committed fixture must replay to exactly the version hashes recorded in its

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJsonLossless } from '../src/massive/timestamps.js';
-import { detectKind, parseConditions, stampToUs } from '../src/recording/flatfile-csv.js';
-import { importFlatFiles } from '../src/recording/flatfile-import.js';
+import { detectKind, parseConditions, stampToUs } from '../src/flatfile/csv.js';
+import { importFlatFiles } from '../src/flatfile/import.js';
 import { ROOT, parseNdjson, runCli, tempDir } from './helpers/cli.js';
 
 // Massive flat files → recording → replay. Fixtures (fixtures/flatfiles/) follow the documented

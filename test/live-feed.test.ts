@@ -1,3 +1,4 @@
+import { resolveStrategies } from '../src/strategies/index.js';
 /**
  * LiveFeed, the engine driver of `heatmap live`, on a scripted clock: lines arrive the way a live
  * session delivers them (ties across streams in the "wrong" stream order, some a few ms late), the
@@ -12,10 +13,10 @@ import { validateConfig } from '../src/engine/config.js';
 import { Engine } from '../src/engine/engine.js';
 import { Tally } from '../src/engine/tally.js';
 import type { VersionRecord } from '../src/engine/types.js';
-import { LineDecoder } from '../src/recording/decode.js';
-import { LiveFeed } from '../src/recording/live-feed.js';
-import { replayRecording } from '../src/recording/replay.js';
-import { outputBytes } from '../src/sinks/ndjson.js';
+import { LineDecoder } from '../src/replay/decode.js';
+import { LiveFeed } from '../src/recorder/live-feed.js';
+import { replayRecording } from '../src/replay/replay.js';
+import { outputBytes } from '../src/engine/output-lines.js';
 import { MS } from './helpers/engine-fixtures.js';
 import { MARKET_CONFIG, writeMarket, type MarketLine } from './helpers/sse-market.js';
 
@@ -31,7 +32,7 @@ interface Arrival {
 /** Runs LiveFeed over `arrivals` (in arrival order) on a scripted clock; returns the version lines and the feed. */
 function runLive(arrivals: readonly Arrival[]): { versions: string[]; feed: LiveFeed } {
   let clock = arrivals[0]!.at;
-  const engine = new Engine({ config, underlying: 'I:SPX' });
+  const engine = new Engine({ config, underlying: 'I:SPX', strategies: resolveStrategies(config) });
   const versions: string[] = [];
   const feed = new LiveFeed({
     engine,

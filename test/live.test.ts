@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLiveCommand } from '../src/cli/live-run.js';
 import { validateConfig } from '../src/engine/config.js';
 import type { VersionRecord } from '../src/engine/types.js';
-import { replayRecording } from '../src/recording/replay.js';
+import { replayRecording } from '../src/replay/replay.js';
 import { startServer, type RunningServer } from '../src/serve/server.js';
-import { outputBytes } from '../src/sinks/ndjson.js';
+import { outputBytes } from '../src/engine/output-lines.js';
 import { SseTestClient, freePort, httpGet } from './helpers/sse-client.js';
 import { MARKET_CONFIG, writeMarket } from './helpers/sse-market.js';
 

@@ -2,7 +2,7 @@ import { cp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planWorkers } from '../src/recording/parallel-replay.js';
+import { planWorkers } from '../src/replay/parallel-replay.js';
 import { ROOT, runCli, tempDir } from './helpers/cli.js';
 
 // `replay --jobs N` splits the strategies over worker threads and merges their lines back in the

@@ -13,7 +13,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../src/engine/config.js';
 import { readManifest } from '../src/recording/manifest.js';
 import { newReadReport, readRecording } from '../src/recording/reader.js';
-import { replayRecording } from '../src/recording/replay.js';
+import { replayRecording } from '../src/replay/replay.js';
 import { chainItem, makeContracts, MassiveTestServer, tickerOf } from './helpers/massive-test-server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

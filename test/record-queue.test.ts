@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { LineQueue } from '../src/recording/line-queue.js';
+import { LineQueue } from '../src/recorder/line-queue.js';
 import { wsLine } from '../src/recording/lines.js';
 import { newReadReport, readRecording } from '../src/recording/reader.js';
 import { RecordingWriter } from '../src/recording/writer.js';

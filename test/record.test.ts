@@ -7,12 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RuntimeError } from '../src/cli/errors.js';
+import { RuntimeError } from '../src/errors.js';
 import { validateConfig, type EngineConfig } from '../src/engine/config.js';
 import { readManifest } from '../src/recording/manifest.js';
 import { newReadReport, readRecording } from '../src/recording/reader.js';
-import { runRecorder, type RecorderOptions, type RecorderSummary } from '../src/recording/recorder.js';
-import { replayRecording } from '../src/recording/replay.js';
+import { runRecorder, type RecorderOptions, type RecorderSummary } from '../src/recorder/recorder.js';
+import { replayRecording } from '../src/replay/replay.js';
 import type { StreamName } from '../src/recording/lines.js';
 import { chainItem, makeContracts, MassiveTestServer, tickerOf, type TestServerOptions, type TestContract } from './helpers/massive-test-server.js';
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InputError, RuntimeError } from '../src/cli/errors.js';
+import { InputError, RuntimeError } from '../src/errors.js';
 import { chainLine, gapLine, wsLine } from '../src/recording/lines.js';
 import { readManifest, writeManifest, type Manifest } from '../src/recording/manifest.js';
 import {

@@ -12,7 +12,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../src/engine/config.js';
 import { chainLine, gapLine, wsLine } from '../src/recording/lines.js';
 import { newReadReport, readRecording } from '../src/recording/reader.js';
-import { runRecorder } from '../src/recording/recorder.js';
+import { runRecorder } from '../src/recorder/recorder.js';
 import { RecordingWriter } from '../src/recording/writer.js';
 import { startServer, type RunningServer, type ServeOptions } from '../src/serve/server.js';
 import { chainItem, makeContracts, tickerOf } from './helpers/massive-test-server.js';

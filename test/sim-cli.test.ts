@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../src/cli/errors.js';
+import { UsageError } from '../src/errors.js';
 import { parseSimFlags, simCommand, type SimCliOptions } from '../src/cli/sim.js';
 import { readManifest } from '../src/recording/manifest.js';
 

@@ -5,7 +5,7 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tally } from '../src/engine/tally.js';
 import { parseOptionTicker } from '../src/massive/ticker.js';
-import { LineDecoder } from '../src/recording/decode.js';
+import { LineDecoder } from '../src/replay/decode.js';
 import { readManifest } from '../src/recording/manifest.js';
 import { newReadReport, readRecording } from '../src/recording/reader.js';
 import { RecordingWriter } from '../src/recording/writer.js';

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig, type EngineConfig } from '../src/engine/config.js';
 import type { PublishedTile, VersionRecord } from '../src/engine/types.js';
-import { replayRecording } from '../src/recording/replay.js';
-import { outputBytes } from '../src/sinks/ndjson.js';
+import { replayRecording } from '../src/replay/replay.js';
+import { outputBytes } from '../src/engine/output-lines.js';
 import { SseServer } from '../src/sinks/sse.js';
 import { SseTestClient, httpGet, type SseEvent } from './helpers/sse-client.js';
 import { MARKET_CONFIG, writeMarket } from './helpers/sse-market.js';
@@ -80,7 +80,7 @@ describe('SSE over a replay', () => {
       early.set(s, c);
     }
     let inputs = 0;
-    const result = await replayRecording({
+    await replayRecording({
       dir: rec,
       config,
       onOutput: (out) => {
@@ -102,7 +102,14 @@ describe('SSE over a replay', () => {
         })();
       },
     });
-    canonical = new Map(['single', 'vertical', 'fly'].map((s) => [s, result.engine.canonicalTiles(s)]));
+    // The canonical state, folded from the NDJSON lines themselves (last upsert per key, sorted by key).
+    canonical = new Map(
+      ['single', 'vertical', 'fly'].map((s) => {
+        const tiles = new Map<string, PublishedTile>();
+        for (const line of byStrategy.get(s) ?? []) for (const t of (JSON.parse(line) as { upserts: PublishedTile[] }).upserts) tiles.set(t.key, t);
+        return [s, [...tiles.keys()].sort().map((k) => tiles.get(k)!)];
+      }),
+    );
     for (const [s, c] of early) await c.untilId(finalVersion.get(s)!);
     await midway.untilId(finalVersion.get('fly')!);
   }, 60_000);

@@ -7,7 +7,7 @@
 import { Chalk } from 'chalk';
 import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Pacer } from '../src/recording/pacer.js';
+import { Pacer } from '../src/replay/pacer.js';
 import { INITIAL_UI } from '../src/tui/controls.js';
 import { fitNumber } from '../src/tui/format.js';
 import { HeatmapApp } from '../src/tui/HeatmapApp.js';

@@ -105,7 +105,7 @@ async function rawStages(level) {
 
 async function readerStage(withDecode) {
   const { readRecording, newReadReport } = await dist('recording/reader.js');
-  const { LineDecoder } = await dist('recording/decode.js');
+  const { LineDecoder } = await dist('replay/decode.js');
   const { Tally } = await dist('engine/tally.js');
   const { readManifest } = await dist('recording/manifest.js');
   const manifest = await readManifest(rec);
@@ -125,7 +125,7 @@ async function readerStage(withDecode) {
 }
 
 async function engineStage() {
-  const { replayRecording } = await dist('recording/replay.js');
+  const { replayRecording } = await dist('replay/replay.js');
   const { outputBytes } = await dist('sinks/ndjson.js');
   const { loadEngineConfig } = await dist('cli/config-file.js');
   const config = await loadEngineConfig(opt('--config'), opt('--strategies'));

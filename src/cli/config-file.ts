@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { defaultConfig, selectStrategies, validateConfig, type EngineConfig } from '../engine/config.js';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 
 /** Loads `--config FILE` (or the defaults) and applies `--strategies`. */
 export async function loadEngineConfig(path: string | undefined, strategies: string | undefined): Promise<EngineConfig> {

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import chalk from 'chalk';
 import { Command, Option } from 'commander';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { parsePositiveInt } from './parse-options.js';
 
 export interface ConvertCliOptions {
@@ -46,9 +46,9 @@ async function runConvert(
   o: { rowGroupRows: number | undefined; overwrite: boolean; progress: boolean | undefined },
 ): Promise<void> {
   const [{ convertToParquet }, { ReplayProgressBar, wantsProgress }, { splitBad }, { readManifest }, { spanOf }] = await Promise.all([
-    import('../recording/parquet-convert.js'),
+    import('../parquet/convert.js'),
     import('./progress.js'),
-    import('../recording/replay.js'),
+    import('../engine/output-lines.js'),
     import('../recording/manifest.js'),
     import('./replay-run.js'),
   ]);

@@ -1,6 +1,6 @@
 import chalk from 'chalk';
 import { Command, Option } from 'commander';
-import { InputError, UsageError } from './errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { parseDuration, parsePositiveNumber } from './parse-options.js';
 
 export interface ImportCliOptions {
@@ -85,7 +85,7 @@ export function parseImportFlags(opts: ImportCliOptions): ImportFlags {
 /** The action: import (lazily loaded), then report — JSON on stdout, humans on stderr. */
 async function runImport(files: string[], f: ImportFlags): Promise<void> {
   const [{ importFlatFiles, defaultRoots }, { default: cliProgress }, { wantsProgress }, { formatUs }] = await Promise.all([
-    import('../recording/flatfile-import.js'),
+    import('../flatfile/import.js'),
     import('cli-progress'),
     import('./progress.js'),
     import('./parse-options.js'),

@@ -1,21 +1,23 @@
+import { resolveStrategies } from '../strategies/index.js';
 import { devNull } from 'node:os';
 import chalk from 'chalk';
 import { enabledStrategyNames } from '../engine/config.js';
 import { Engine } from '../engine/engine.js';
 import { Tally } from '../engine/tally.js';
 import type { EngineOutput } from '../engine/types.js';
-import { monotonicClock, wallClockUs } from '../massive/clock.js';
-import { LineDecoder } from '../recording/decode.js';
-import { LiveFeed } from '../recording/live-feed.js';
-import { formatSummary, type RecorderSummary } from '../recording/record-report.js';
-import { runRecorder } from '../recording/recorder.js';
-import { summaryRecord, type ReplayResult } from '../recording/replay.js';
-import { NdjsonSink, outputBytes } from '../sinks/ndjson.js';
-import { parseSseFlags } from '../sinks/sse-options.js';
+import { monotonicClock, wallClockUs } from '../recorder/clock.js';
+import { LineDecoder } from '../replay/decode.js';
+import { LiveFeed } from '../recorder/live-feed.js';
+import { formatSummary, type RecorderSummary } from '../recorder/record-report.js';
+import { runRecorder } from '../recorder/recorder.js';
+import type { ReplayOutcome } from '../replay/replay.js';
+import type { ConsumerContext, OutputConsumer } from '../replay/consumer.js';
+import { outputBytes, summaryRecord } from '../engine/output-lines.js';
+import { NdjsonSink } from '../sinks/ndjson.js';
+import { parseSseFlags } from './sse-options.js';
 import { loadEngineConfig } from './config-file.js';
 import type { LiveCliOptions } from './live.js';
 import { recorderOptionsFromCli } from './record-run.js';
-import type { ConsumerContext, OutputConsumer } from './replay-run.js';
 
 /**
  * The `heatmap live` action: the recorder's lines go through the same decoder and engine as a
@@ -53,7 +55,7 @@ export async function runLiveCommand(cli: LiveCliOptions): Promise<void> {
   rec.now = now;
 
   const strategies = enabledStrategyNames(config);
-  const engine = new Engine({ config, underlying: rec.underlying });
+  const engine = new Engine({ config, underlying: rec.underlying, strategies: resolveStrategies(config) });
   const bad = new Tally();
   const decoder = new LineDecoder(rec.underlying, bad);
   // NDJSON: --out wins; else stdout, unless a dashboard (--sse) or the TUI is what the user wants.
@@ -67,14 +69,14 @@ export async function runLiveCommand(cli: LiveCliOptions): Promise<void> {
     consumers.push(await createSseConsumer({ settings: sse, strategies, keepServing: false, handleSignals: false, log }));
   }
   if (tuiTerminal) {
-    const ctx: ConsumerContext = { recording: cli.record ?? 'live', opts: cli, underlying: rec.underlying, strategies, pacer: undefined, abort };
+    const ctx: ConsumerContext = { underlying: rec.underlying, strategies, pacer: undefined, abort };
     consumers.push((await import('../tui/consumer.js')).createTuiConsumer(ctx, tuiTerminal));
   }
   let versions = 0;
   const onOutput = (out: EngineOutput): void => {
     if (out.type === 'version') versions++;
     sink.write(outputBytes(out));
-    for (const c of consumers) c.onOutput(out, engine);
+    for (const c of consumers) c.onOutput(out, engine.view);
   };
   const feed = new LiveFeed({ engine, decoder, emit: onOutput, now, tickMs: config.tick_ms });
   rec.onLine = feed.onLine;
@@ -103,9 +105,8 @@ export async function runLiveCommand(cli: LiveCliOptions): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  const result: ReplayResult = {
+  const result: ReplayOutcome = {
     manifest: { format: 'heatmap-recording', version: 1, underlying: rec.underlying, source: 'massive', created_us: summary?.started_us ?? 0, streams: {} },
-    engine,
     summary: engine.summary(),
     lines: feed.lines,
     bad,
@@ -124,7 +125,7 @@ export async function runLiveCommand(cli: LiveCliOptions): Promise<void> {
 }
 
 /** Per-strategy versions on stderr, and a loud note when replay order could not be kept. */
-function reportEngine(r: ReplayResult, feed: LiveFeed): void {
+function reportEngine(r: ReplayOutcome, feed: LiveFeed): void {
   const err = process.stderr;
   err.write(chalk.bold(`engine: ${feed.lines.toLocaleString('en-US')} lines\n`));
   for (const [name, s] of Object.entries(r.summary.strategies)) {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { SSE_FLAGS, SSE_HELP, type SseCliOptions } from '../sinks/sse-options.js';
+import { SSE_FLAGS, SSE_HELP, type SseCliOptions } from './sse-options.js';
 
 /** Options of `heatmap live` as commander hands them over (strings until validated). */
 export interface LiveCliOptions extends SseCliOptions {

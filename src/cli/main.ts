@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { exitCodeOf } from './errors.js';
+import { exitCodeOf } from '../errors.js';
 import { simCommand } from './sim.js';
 import { replayCommand } from './replay.js';
 import { verifyCommand } from './verify.js';

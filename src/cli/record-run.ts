@@ -1,8 +1,8 @@
 import type { WsCluster } from '../massive/ws.js';
-import { formatStatus, formatSummary, type RecorderSummary } from '../recording/record-report.js';
-import { DEFAULT_REST_URL, DEFAULT_WS_URL, runRecorder, type RecorderOptions } from '../recording/recorder.js';
+import { formatStatus, formatSummary, type RecorderSummary } from '../recorder/record-report.js';
+import { DEFAULT_REST_URL, DEFAULT_WS_URL, runRecorder, type RecorderOptions } from '../recorder/recorder.js';
 import { loadEngineConfig } from './config-file.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { parseDuration, parsePositiveInt, parsePositiveNumber } from './parse-options.js';
 import type { RecordCliOptions } from './record.js';
 

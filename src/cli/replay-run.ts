@@ -1,42 +1,20 @@
 import chalk from 'chalk';
 import { devNull } from 'node:os';
 import type { EngineOutput } from '../engine/types.js';
-import type { Engine } from '../engine/engine.js';
-import { Pacer } from '../recording/pacer.js';
+import type { EngineView } from '../engine/engine.js';
+import { Pacer } from '../replay/pacer.js';
 import { enabledStrategyNames } from '../engine/config.js';
 import { readManifest } from '../recording/manifest.js';
-import { replayRecording, splitBad, summaryRecord, type ReplayOutcome, type ReplayResult } from '../recording/replay.js';
-import { defaultJobs, replayInParallel } from '../recording/parallel-replay.js';
-import { NdjsonSink, createKeyframer, outputBytes } from '../sinks/ndjson.js';
-import { parseSseFlags } from '../sinks/sse-options.js';
+import { replayRecording, type ReplayOutcome } from '../replay/replay.js';
+import type { ConsumerContext, OutputConsumer } from '../replay/consumer.js';
+import { createKeyframer, outputBytes, splitBad, summaryRecord } from '../engine/output-lines.js';
+import { defaultJobs, replayInParallel } from '../replay/parallel-replay.js';
+import { NdjsonSink } from '../sinks/ndjson.js';
+import { parseSseFlags } from './sse-options.js';
 import { loadEngineConfig } from './config-file.js';
 import { formatUs } from './parse-options.js';
 import { ReplayProgressBar, wantsProgress } from './progress.js';
 import { parseReplayFlags, type ReplayCliOptions } from './replay.js';
-
-/**
- * Something besides the NDJSON stream that consumes a replay's outputs: the terminal heatmap
- * (`--tui`), the SSE server (`--sse`), the Parquet tile history (`--parquet`). Consumers see every
- * output after the NDJSON sink and must not block: they only read.
- */
-export interface OutputConsumer {
-  onOutput(out: EngineOutput, engine: Engine): void;
-  onProgress?(p: { lines: number; recv_us: number; versions: number }): void;
-  /** Called once after the last input (also after an abort). */
-  close(result: ReplayResult | undefined): Promise<void>;
-}
-
-/** Context handed to consumer factories. */
-export interface ConsumerContext {
-  readonly recording: string;
-  readonly opts: ReplayCliOptions;
-  readonly underlying: string;
-  readonly strategies: readonly string[];
-  /** Present whenever the replay is paced (always with --tui, which may switch to max and back). */
-  readonly pacer: Pacer | undefined;
-  /** Aborting stops the replay after the current input (the TUI's quit key). */
-  readonly abort: AbortController;
-}
 
 /** The `heatmap replay` action: compute (engine), then write (NDJSON sink), progress on stderr. */
 export async function runReplayCommand(recording: string, opts: ReplayCliOptions): Promise<void> {
@@ -50,11 +28,11 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
   const sink = NdjsonSink.open(tuiTerminal?.dropsNdjson ? devNull : opts.out);
   const pacer = flags.speed === 'max' && !opts.tui ? undefined : new Pacer(flags.speed);
   const abort = new AbortController();
-  const ctx: ConsumerContext = { recording, opts, underlying: manifest.underlying, strategies: enabledStrategyNames(config), pacer, abort };
+  const ctx: ConsumerContext = { underlying: manifest.underlying, strategies: enabledStrategyNames(config), pacer, abort };
   const consumers: OutputConsumer[] = [];
   // Optional consumers, each imported lazily so `heatmap --help` and plain replays stay light.
   // (--tui, --sse and --parquet register here.)
-  if (opts.parquet !== undefined) consumers.push(await (await import('../recording/parquet-consumer.js')).createParquetConsumer(opts.parquet, ctx));
+  if (opts.parquet !== undefined) consumers.push(await (await import('../parquet/consumer.js')).createParquetConsumer(opts.parquet, ctx));
   const sse = parseSseFlags(opts);
   if (sse) {
     const { createSseConsumer } = await import('../sinks/sse-consumer.js');
@@ -98,13 +76,13 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
     }
   } else {
     const keyframe = createKeyframer(flags.keyframes);
-    const onOutput = (out: EngineOutput, engine: Engine): void => {
+    const onOutput = (out: EngineOutput, view: EngineView): void => {
       sink.write(outputBytes(out));
-      for (const c of consumers) c.onOutput(out, engine);
-      const snapshot = keyframe(out, engine);
+      for (const c of consumers) c.onOutput(out, view);
+      const snapshot = keyframe(out);
       if (snapshot !== undefined) sink.write(snapshot);
     };
-    let inProcess: ReplayResult;
+    let inProcess: ReplayOutcome;
     try {
       inProcess = await replayRecording({
         dir: recording,

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { parseIsoToUs, parsePositiveInt, parsePositiveNumber } from './parse-options.js';
-import { SSE_FLAGS, SSE_HELP, type SseCliOptions } from '../sinks/sse-options.js';
+import { SSE_FLAGS, SSE_HELP, type SseCliOptions } from './sse-options.js';
 
 export interface ReplayCliOptions extends SseCliOptions {
   speed?: string;

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { parsePort, parsePositiveNumber } from './parse-options.js';
 
 export interface ServeCliOptions {

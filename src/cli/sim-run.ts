@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import chalk from 'chalk';
 import cliProgress from 'cli-progress';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { wantsProgress } from './progress.js';
 import { type SimCliOptions, parseSimFlags } from './sim.js';
 import { RecordingWriter } from '../recording/writer.js';

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { parseDuration, parseIsoToUs, parseNonNegativeInt, parsePositiveNumber } from './parse-options.js';
 import { DEFAULT_START_ISO, DEFAULT_TRADE_RATE, type SimParams, checkSimParams, simParams, underlyingSpec } from '../sim/params.js';
 

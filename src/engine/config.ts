@@ -236,6 +236,12 @@ export function allStrategyNames(config: EngineConfig): string[] {
   return [...BUILTIN_STRATEGIES, ...config.strategies.custom.map((c) => c.name)];
 }
 
+/** The settings of one strategy by name: a built-in's section or a custom entry. */
+export function strategyConfigOf(config: EngineConfig, name: string): StrategyConfig | undefined {
+  if ((BUILTIN_STRATEGIES as readonly string[]).includes(name)) return config.strategies[name as BuiltinStrategy];
+  return config.strategies.custom.find((c) => c.name === name);
+}
+
 /** The names of enabled strategies, in evaluation order. */
 export function enabledStrategyNames(config: EngineConfig): string[] {
   const out: string[] = [];

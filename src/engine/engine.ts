@@ -1,11 +1,12 @@
 import type { EngineConfig } from './config.js';
-import { enabledStrategyNames } from './config.js';
+import { strategyConfigOf } from './config.js';
 import { LegMarks, SpotMark } from './marks.js';
 import { Pipeline } from './pipeline.js';
-import type { ChainPageEvent, EngineInput, EngineOutput, Fact, OptionContract, PublishedTile } from './types.js';
-import { ContractUniverse, expirationsInScope, sessionDateOf, spotFromParity, type Scope } from './universe.js';
+import type { EngineInput, EngineOutput, Fact, OptionContract, PublishedTile } from './types.js';
+import { buildScope, isInScope, SnapshotAssembler } from './topology.js';
+import { ContractUniverse, type Scope } from './universe.js';
 import { Tally } from './tally.js';
-import { createStrategy } from '../strategies/index.js';
+import type { Strategy } from './strategy.js';
 
 /**
  * The engine: a pure state machine from inputs (recording lines) to published versions.
@@ -20,6 +21,11 @@ export interface EngineOptions {
   readonly config: EngineConfig;
   /** Spot ticker: `I:SPX` (index values) or an ETF symbol (stock trades). */
   readonly underlying: string;
+  /**
+   * The strategies to run, in evaluation order, each with its settings in `config` (built-in
+   * section or custom entry). `resolveStrategies(config)` in src/strategies gives the enabled ones.
+   */
+  readonly strategies: readonly Strategy[];
 }
 
 export type Emit = (out: EngineOutput) => void;
@@ -36,6 +42,20 @@ export interface EmitPosition {
   input: number;
   phase: 0 | 1 | 2;
   step: number;
+}
+
+/**
+ * What consumers of the outputs may read of the engine besides the outputs themselves: the clock,
+ * the spot the tiles were scored with and the position of the output being emitted. Read-only; it
+ * is all a view (the terminal heatmap) or a merger (parallel replay) needs, and it can be rebuilt
+ * from output records in another thread.
+ */
+export interface EngineView {
+  /** The engine clock (µs), undefined before the first input. */
+  readonly now: number | undefined;
+  /** The newest index/ETF value, else the parity estimate the topology was built with. */
+  readonly spot: number | undefined;
+  readonly position: Readonly<EmitPosition>;
 }
 
 export interface PipelineSummary {
@@ -67,13 +87,6 @@ export interface EngineSummary {
   readonly strategies: Record<string, PipelineSummary>;
 }
 
-interface PendingSnapshot {
-  readonly snapshot: number;
-  readonly pages: Set<number>;
-  lastPage: number | undefined;
-  readonly contracts: OptionContract[];
-}
-
 export class Engine {
   readonly marks = new LegMarks();
   readonly spot = new SpotMark();
@@ -85,19 +98,30 @@ export class Engine {
   private topologyBuiltAt = 0;
   private clock: number | undefined;
   private readonly tickUs: number;
-  private pending: PendingSnapshot | undefined;
+  private readonly assembler = new SnapshotAssembler();
   private readonly inputs = { chain_page: 0, facts: 0, gap: 0 };
-  private readonly snapshots = { complete: 0, incomplete: 0 };
   /** Position of the output being emitted (read it inside `emit`). */
   readonly position: EmitPosition = { input: 0, phase: 0, step: 0 };
+  /** The read-only view handed to output consumers (never the engine itself). */
+  readonly view: EngineView;
 
   constructor(private readonly opts: EngineOptions) {
     const cfg = opts.config;
+    const engine = this;
+    this.view = {
+      get now() {
+        return engine.clock;
+      },
+      get spot() {
+        return engine.spotValue;
+      },
+      position: this.position,
+    };
     this.tickUs = cfg.tick_ms * 1000;
-    this.pipelines = enabledStrategyNames(cfg).map((name) => {
-      const s = cfg.strategies;
-      const sc = name === 'single' || name === 'vertical' || name === 'fly' ? s[name] : s.custom.find((c) => c.name === name)!;
-      return new Pipeline(createStrategy(name, cfg), sc, cfg.topology.widths);
+    this.pipelines = opts.strategies.map((strategy) => {
+      const sc = strategyConfigOf(cfg, strategy.name);
+      if (!sc) throw new Error(`strategy "${strategy.name}" has no settings in the config`);
+      return new Pipeline(strategy, sc, cfg.topology.widths);
     });
   }
 
@@ -131,7 +155,10 @@ export class Engine {
       case 'chain_page':
         this.inputs.chain_page++;
         this.applyFacts(input.facts, emit);
-        this.collectPage(input, emit);
+        {
+          const complete = this.assembler.add(input);
+          if (complete) this.onCompleteSnapshot(complete, emit);
+        }
         break;
       case 'facts':
         this.inputs.facts++;
@@ -214,50 +241,18 @@ export class Engine {
     }
   }
 
-  /** Collects chain pages per snapshot; a snapshot is complete when pages 0..last all arrived. */
-  private collectPage(page: ChainPageEvent, emit: Emit): void {
-    if (this.pending && this.pending.snapshot !== page.snapshot) {
-      this.snapshots.incomplete++;
-      this.pending = undefined;
-    }
-    this.pending ??= { snapshot: page.snapshot, pages: new Set(), lastPage: undefined, contracts: [] };
-    const snap = this.pending;
-    snap.pages.add(page.page);
-    snap.contracts.push(...page.contracts);
-    if (page.last) snap.lastPage = page.page;
-    if (snap.lastPage === undefined || snap.pages.size !== snap.lastPage + 1) return;
-    this.pending = undefined;
-    this.snapshots.complete++;
-    this.onCompleteSnapshot(snap.contracts, emit);
-  }
-
   private onCompleteSnapshot(contracts: readonly OptionContract[], emit: Emit): void {
     const now = this.clock!;
     if (!this.scope) {
-      const sessionDate = sessionDateOf(now);
-      const index = this.spot.value;
-      const spot = index ?? spotFromParity(contracts, this.marks, sessionDate);
-      if (spot === undefined) {
+      this.scope = buildScope(this.opts.config.topology, contracts, this.marks, this.spot.value, now);
+      if (!this.scope) {
         this.skipped.add('topology_waiting_for_spot');
         return;
       }
-      const band = this.opts.config.topology.strike_band_points;
-      this.scope = {
-        spot,
-        spotSource: index !== undefined ? 'index' : 'parity',
-        lo: spot - band,
-        hi: spot + band,
-        expirations: expirationsInScope(this.opts.config.topology, contracts.map((c) => c.expiration), sessionDate),
-        sessionDate,
-      };
       this.topologyBuiltAt = now;
     }
-    const scope = this.scope;
     let added = false;
-    for (const c of contracts) {
-      if (c.strike < scope.lo || c.strike > scope.hi || !scope.expirations.includes(c.expiration)) continue;
-      if (this.universe.add(c)) added = true;
-    }
+    for (const c of contracts) if (isInScope(this.scope, c) && this.universe.add(c)) added = true;
     if (!added) return;
     this.position.step = Number.MAX_SAFE_INTEGER; // after every fact of the page
     for (const p of this.pipelines) {
@@ -287,7 +282,7 @@ export class Engine {
     return {
       inputs: { ...this.inputs },
       facts: { legs: { ...this.marks.counts }, spot: { ...this.spot.counts } },
-      snapshots: { ...this.snapshots },
+      snapshots: { ...this.assembler.counts },
       topology: s
         ? {
             built_at_us: this.topologyBuiltAt,

@@ -53,10 +53,6 @@ export class LegMarks {
   get(ticker: string): LegMark | undefined {
     return this.marks.get(ticker);
   }
-
-  get size(): number {
-    return this.marks.size;
-  }
 }
 
 /** The spot register for the underlying (one slot). */

@@ -4,7 +4,7 @@ import { Publisher } from './publisher.js';
 import { StagingHeatmap } from './staging.js';
 import type { ContractUniverse } from './universe.js';
 import type { PublishedTile, VersionRecord } from './types.js';
-import type { Strategy } from '../strategies/types.js';
+import type { Strategy } from './strategy.js';
 
 /**
  * One strategy's pipeline: its tile builder (the strategy), its staging heatmap and its publisher.

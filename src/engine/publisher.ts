@@ -68,9 +68,6 @@ export class Publisher {
   get hash(): string {
     return this.lastHash;
   }
-  get lastAt(): number | undefined {
-    return this.lastAtUs;
-  }
 
   /** Notes the staging's completeness after a change; a transition to complete arms the structural condition. */
   noteCompleteness(staging: StagingHeatmap): void {

@@ -1,6 +1,6 @@
 import type { LegMarks, LegMark } from './marks.js';
 import type { LegSource, PublishedLeg, PublishedTile, TileDef } from './types.js';
-import type { Strategy } from '../strategies/types.js';
+import type { Strategy } from './strategy.js';
 
 /**
  * One strategy's staging heatmap: the required slots (tile definitions), the current state of every
@@ -134,11 +134,6 @@ export class StagingHeatmap {
     this.changedDelta.clear();
     this.deltaSum = 0;
     return keys.map((k) => this.tiles.get(k)!);
-  }
-
-  /** The current state of every populated tile, sorted by key. */
-  currentTiles(): PublishedTile[] {
-    return [...this.tiles.keys()].sort().map((k) => this.tiles.get(k)!);
   }
 
   private refresh(def: TileDef, marks: LegMarks, spot: number | undefined): void {

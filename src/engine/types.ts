@@ -48,11 +48,6 @@ export interface SpotFact {
 
 export type Fact = LegFact | SpotFact;
 
-/** A contract listed in a chain snapshot page, with the facts that page holds for it. */
-export interface ChainEntry {
-  readonly contract: OptionContract;
-}
-
 /** One REST chain-snapshot page, parsed. */
 export interface ChainPageEvent {
   readonly type: 'chain_page';

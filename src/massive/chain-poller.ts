@@ -11,7 +11,7 @@
  *   failed request to the next attempt), a backoff (honouring `Retry-After`), and on we go.
  * - 401 / 403: stop with a clear RuntimeError (the message never holds the key).
  */
-import { RuntimeError } from '../cli/errors.js';
+import { RuntimeError } from '../errors.js';
 import { chainLine, gapLine } from '../recording/lines.js';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
 import type { Redactor } from './redact.js';

@@ -3,6 +3,7 @@
  * (massive-wire.md §2). The body must come from `parseJsonLossless`, so the ns timestamps are exact
  * digit strings. Never throws: every rejected item or field is counted in the Tally and skipped.
  */
+import { quoteMid } from './quote-mid.js';
 import type { ChainPageEvent, LegFact, OptionContract } from '../engine/types.js';
 import type { Tally } from '../engine/tally.js';
 import { parseOptionTicker } from './ticker.js';
@@ -135,15 +136,12 @@ function quoteFact(q: unknown, contract: OptionContract, tally: Tally): LegFact 
   }
   // A zero bid (far OTM) or a crossed book is ordinary market data, not a payload error: the
   // snapshot then contributes only its last trade (DESIGN §2.2). Counted, not shouted about.
-  if (bid <= 0) {
-    tally.add('chain_quote_no_mid', `${t}: bid ${bid} ask ${ask}`);
+  const mid = quoteMid(bid, ask);
+  if ('problem' in mid) {
+    tally.add(`chain_quote_${mid.problem}`, `${t}: bid ${bid} ask ${ask}`);
     return null;
   }
-  if (ask < bid) {
-    tally.add('chain_quote_crossed', `${t}: bid ${bid} ask ${ask}`);
-    return null;
-  }
-  return { kind: 'leg', contract, price: (bid + ask) / 2, event_us, seq: 0, source: 'rest_quote', bid, ask };
+  return { kind: 'leg', contract, price: mid.mid, event_us, seq: 0, source: 'rest_quote', bid, ask };
 }
 
 /** Snapshot last trade → mark at the trade's SIP time, or null. */

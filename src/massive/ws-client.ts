@@ -19,7 +19,7 @@
  * on anything.
  */
 import WebSocket from 'ws';
-import { RuntimeError } from '../cli/errors.js';
+import { RuntimeError } from '../errors.js';
 import type { GapInfo } from '../recording/lines.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { redactError, type Redactor } from './redact.js';

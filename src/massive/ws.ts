@@ -4,6 +4,7 @@
  * fields used here are Unix **ms** (FMV's ns `t` is ignored with the rest of the aggregates).
  * Never throws: bad events are counted in the Tally and skipped, the rest of the frame goes on.
  */
+import { quoteMid } from './quote-mid.js';
 import type { Fact, LegFact, SpotFact } from '../engine/types.js';
 import type { Tally } from '../engine/tally.js';
 import { parseOptionTicker } from './ticker.js';
@@ -151,16 +152,13 @@ function optionQuote(ev: Event, tally: Tally): LegFact | null {
     return null;
   }
   // Zero bid or crossed book: no trustworthy mid (same rule as the snapshot quote, DESIGN §2.2).
-  if (bid <= 0) {
-    tally.add('ws_quote_no_mid', `${t}: bp ${bid} ap ${ask}`);
-    return null;
-  }
-  if (ask < bid) {
-    tally.add('ws_quote_crossed', `${t}: bp ${bid} ap ${ask}`);
+  const q = quoteMid(bid, ask);
+  if ('problem' in q) {
+    tally.add(`ws_quote_${q.problem}`, `${t}: bp ${bid} ap ${ask}`);
     return null;
   }
   const seq = sequenceOf(ev, tally);
-  return { kind: 'leg', contract: parsed.contract, price: (bid + ask) / 2, event_us, seq, source: 'ws_quote', bid, ask };
+  return { kind: 'leg', contract: parsed.contract, price: q.mid, event_us, seq, source: 'ws_quote', bid, ask };
 }
 
 /**

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 
 /**
  * Reads one recording file as decoded byte chunks (plain, or gunzipped), tolerating a cut tail.

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 
 /**
  * `manifest.json` of a recording directory (DESIGN §4, format v1). The manifest says what the

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { finished } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import { RuntimeError } from '../cli/errors.js';
+import { RuntimeError } from '../errors.js';
 
 const GZIP_LEVEL = 6;
 const BATCH_CHARS = 64 * 1024;

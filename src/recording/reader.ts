@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import { Tally } from '../engine/tally.js';
 import { readFileChunks, type ChunkEnd } from './file-chunks.js';
 import { STREAM_NAMES, type StreamName } from './lines.js';

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { InputError, RuntimeError } from '../cli/errors.js';
+import { InputError, RuntimeError } from '../errors.js';
 import { STREAM_NAMES, isStreamName, type StreamName } from './lines.js';
 import { extractRecvUs } from './reader.js';
 import { MANIFEST_FILE, writeManifest, type Manifest } from './manifest.js';

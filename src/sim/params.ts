@@ -3,7 +3,7 @@
  * resolved parameters (minus the seed) are stored in the recording's manifest (`sim.params`), so a
  * recording says exactly how to regenerate it.
  */
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 
 /** Everything that determines a simulated recording's bytes (together with the code version). */
 export interface SimParams {

@@ -1,36 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { versionBytes } from '../engine/publisher.js';
-import type { EngineOutput } from '../engine/types.js';
-import type { Engine } from '../engine/engine.js';
-import { InputError, RuntimeError } from '../cli/errors.js';
-
-/** The NDJSON line of any engine output, UTF-8 (for a version, the publisher's own bytes: no copy). */
-export function outputBytes(out: EngineOutput): Buffer {
-  return out.type === 'version' ? versionBytes(out) : Buffer.from(JSON.stringify(out));
-}
-
-/**
- * `--keyframes N`: a function that returns a `{"type":"snapshot"}` line (the strategy's full
- * canonical tile set) after every Nth version of each strategy, and undefined otherwise.
- */
-export function createKeyframer(every: number | undefined): (out: EngineOutput, engine: Engine) => string | undefined {
-  const versionsSince = new Map<string, number>();
-  return (out, engine) => {
-    if (every === undefined || out.type !== 'version') return undefined;
-    const n = (versionsSince.get(out.strategy) ?? 0) + 1;
-    versionsSince.set(out.strategy, n % every);
-    if (n !== every) return undefined;
-    return JSON.stringify({
-      type: 'snapshot',
-      strategy: out.strategy,
-      version: out.version,
-      at_us: out.at_us,
-      hash: out.hash,
-      tiles: engine.canonicalTiles(out.strategy),
-    });
-  };
-}
+import { InputError, RuntimeError } from '../errors.js';
 
 /**
  * Buffered NDJSON writer for stdout or a file. Lines are batched into ~64 KB writes; `drain()`

@@ -1,7 +1,7 @@
-import type { OutputConsumer } from '../cli/replay-run.js';
-import type { ReplayResult } from '../recording/replay.js';
+import type { OutputConsumer } from '../replay/consumer.js';
+import type { ReplayOutcome } from '../replay/replay.js';
 import { SseServer } from './sse.js';
-import type { SseSettings } from './sse-options.js';
+import type { SlowClientPolicy } from './sse-channel.js';
 
 /**
  * The SSE server as an output consumer of `replay` and `live`.
@@ -16,6 +16,16 @@ import type { SseSettings } from './sse-options.js';
  * - an aborted or failed run, or `live` ending, shuts the server down at once;
  * - on shutdown every client gets a final `event: end` and its response ends cleanly.
  */
+
+/** Validated SSE settings (the `--sse*` flags, parsed in src/cli/sse-options.ts). */
+export interface SseSettings {
+  readonly port: number;
+  readonly host: string;
+  readonly slowClient: SlowClientPolicy;
+  readonly maxBufferBytes: number;
+  /** Shut the server down when the input ends instead of serving the final state. */
+  readonly exitAtEnd: boolean;
+}
 
 export interface SseConsumerOptions {
   readonly settings: SseSettings;
@@ -99,7 +109,7 @@ export async function createSseConsumer(opts: SseConsumerOptions): Promise<SseCo
     onOutput(out) {
       server.publish(out);
     },
-    async close(result: ReplayResult | undefined) {
+    async close(result: ReplayOutcome | undefined) {
       isRunning = false;
       if (result === undefined) return shutdown('error');
       if (result.aborted) return shutdown('aborted');

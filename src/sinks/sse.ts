@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EngineOutput } from '../engine/types.js';
-import { RuntimeError } from '../cli/errors.js';
+import { RuntimeError } from '../errors.js';
 import { StrategyChannel, type ChannelLimits, type ChannelStats, type SlowClientPolicy } from './sse-channel.js';
 import { parseLastEventId } from './sse-wire.js';
 

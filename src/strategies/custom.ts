@@ -1,7 +1,7 @@
 import type { CustomStrategyConfig } from '../engine/config.js';
 import type { LegDef } from '../engine/types.js';
-import type { Strategy } from './types.js';
-import { makeTileDef } from './types.js';
+import type { Strategy } from '../engine/strategy.js';
+import { makeTileDef } from '../engine/strategy.js';
 
 /**
  * `custom` — legs from config: ratios and strike offsets from an anchor strike K that runs over

@@ -1,5 +1,5 @@
-import type { Strategy } from './types.js';
-import { makeTileDef } from './types.js';
+import type { Strategy } from '../engine/strategy.js';
+import { makeTileDef } from '../engine/strategy.js';
 
 /**
  * `fly` — butterfly +1 (K−w), −2 K, +1 (K+w), same right. Score: value / w.

@@ -1,5 +1,5 @@
-import type { Strategy } from './types.js';
-import { makeTileDef } from './types.js';
+import type { Strategy } from '../engine/strategy.js';
+import { makeTileDef } from '../engine/strategy.js';
 
 /**
  * `single` — one contract. Score: time value (value − intrinsic at spot) in basis points of spot.

@@ -1,5 +1,5 @@
-import type { Strategy } from './types.js';
-import { makeTileDef } from './types.js';
+import type { Strategy } from '../engine/strategy.js';
+import { makeTileDef } from '../engine/strategy.js';
 
 /**
  * `vertical` — debit spread of width w. Call: +K −(K+w); put: +K −(K−w). Score: value / w.

@@ -1,6 +1,6 @@
 import { useApp, useInput, useStdin } from 'ink';
 import { useReducer, useState, type ReactElement } from 'react';
-import type { Pacer } from '../recording/pacer.js';
+import type { Pacer } from '../replay/pacer.js';
 import { applyUiAction, INITIAL_UI, keysToActions, nextSpeed, type UiState } from './controls.js';
 import { listSeries } from './grid-model.js';
 import { HeatmapView, type ControlState } from './HeatmapView.js';

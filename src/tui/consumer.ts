@@ -2,7 +2,7 @@
 import './react-mode.js';
 import { render, type Instance } from 'ink';
 import { createElement } from 'react';
-import type { ConsumerContext, OutputConsumer } from '../cli/replay-run.js';
+import type { ConsumerContext, OutputConsumer } from '../replay/consumer.js';
 import { HeatmapApp } from './HeatmapApp.js';
 import { DEFAULT_FPS } from './hooks.js';
 import type { TuiTerminal } from './terminal.js';
@@ -84,8 +84,8 @@ export function createTuiConsumer(ctx: ConsumerContext, term: TuiTerminal, stdin
     });
 
   return {
-    onOutput(out, engine) {
-      store.onOutput(out, out.type === 'version' ? engine.spotValue : undefined, engine.now);
+    onOutput(out, view) {
+      store.onOutput(out, out.type === 'version' ? view.spot : undefined, view.now);
     },
     onProgress(p) {
       store.onProgress(p);

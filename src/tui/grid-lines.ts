@@ -81,8 +81,3 @@ export function cellText(tile: PublishedTile | undefined, width: number, o: Grid
   const index = tile.score === null ? undefined : colorIndex(tile.score, o.scale);
   return { text, style: cellStyle(index, isStale(tile, o.nowUs, o.staleAfterUs), o.chalk) };
 }
-
-/** Visible width of a grid line as laid out (the same for every line). */
-export function gridLineWidth(layout: GridLayout): number {
-  return layout.labelWidth + layout.strikes.length * (layout.cellWidth + 1) + 1;
-}

@@ -1,3 +1,4 @@
+import { resolveStrategies } from '../../src/strategies/index.js';
 /**
  * Small builders for engine tests: contracts, facts, chain pages, configs, and a runner that
  * collects what the engine emits. Everything here is plain data; nothing mocks the engine.
@@ -161,7 +162,7 @@ export interface RunResult {
 }
 
 /** Feeds inputs to a fresh engine (or the one given) and collects everything it emits. */
-export function run(config: EngineConfig, inputs: readonly EngineInput[], engine = new Engine({ config, underlying: 'I:SPX' })): RunResult {
+export function run(config: EngineConfig, inputs: readonly EngineInput[], engine = new Engine({ config, underlying: 'I:SPX', strategies: resolveStrategies(config) })): RunResult {
   const outputs: EngineOutput[] = [];
   for (const input of inputs) engine.push(input, (o) => outputs.push(o));
   return collect(engine, outputs);

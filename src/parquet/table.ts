@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { ByteWriter, ParquetWriter, type ColumnSource, type SchemaElement } from 'hyparquet-writer';
-import { RuntimeError } from '../cli/errors.js';
+import { RuntimeError } from '../errors.js';
 
 /**
  * A streaming Parquet table writer on top of hyparquet-writer's incremental `ParquetWriter`.

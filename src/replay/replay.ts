@@ -1,11 +1,11 @@
-import { Engine } from '../engine/engine.js';
-import type { EngineSummary } from '../engine/engine.js';
+import { resolveStrategies } from '../strategies/index.js';
+import { Engine, type EngineSummary, type EngineView } from '../engine/engine.js';
 import type { EngineConfig } from '../engine/config.js';
 import type { EngineOutput } from '../engine/types.js';
 import { Tally } from '../engine/tally.js';
 import { LineDecoder } from './decode.js';
-import { readManifest, type Manifest } from './manifest.js';
-import { newReadReport, readRecording } from './reader.js';
+import { readManifest, type Manifest } from '../recording/manifest.js';
+import { newReadReport, readRecording } from '../recording/reader.js';
 import type { Pacer } from './pacer.js';
 
 /**
@@ -21,7 +21,7 @@ export interface ReplayOptions {
   readonly to_us?: number;
   /** Absent: as fast as possible. */
   readonly pacer?: Pacer;
-  readonly onOutput: (out: EngineOutput, engine: Engine) => void;
+  readonly onOutput: (out: EngineOutput, view: EngineView) => void;
   /** Called with progress every `progressEvery` lines (default 5000) and once at the end. */
   readonly onProgress?: (p: ReplayProgress) => void;
   readonly progressEvery?: number;
@@ -29,7 +29,7 @@ export interface ReplayOptions {
    * Called after every line (the engine has then emitted everything for the inputs so far):
    * backpressure from the output, awaited whenever it returns a promise.
    */
-  readonly drain?: (engine: Engine) => Promise<void> | undefined;
+  readonly drain?: (view: EngineView) => Promise<void> | undefined;
   /** Stops the replay early (e.g. the TUI's quit key). */
   readonly signal?: AbortSignal;
 }
@@ -54,16 +54,12 @@ export interface ReplayOutcome {
   readonly aborted: boolean;
 }
 
-export interface ReplayResult extends ReplayOutcome {
-  readonly engine: Engine;
-}
-
-export async function replayRecording(opts: ReplayOptions): Promise<ReplayResult> {
+export async function replayRecording(opts: ReplayOptions): Promise<ReplayOutcome> {
   const manifest = await readManifest(opts.dir);
   const report = newReadReport();
   const decodeBad = new Tally();
   const decoder = new LineDecoder(manifest.underlying, decodeBad);
-  const engine = new Engine({ config: opts.config, underlying: manifest.underlying });
+  const engine = new Engine({ config: opts.config, underlying: manifest.underlying, strategies: resolveStrategies(opts.config) });
   const every = opts.progressEvery ?? 5000;
   let lines = 0;
   let versions = 0;
@@ -72,7 +68,7 @@ export async function replayRecording(opts: ReplayOptions): Promise<ReplayResult
   let aborted = false;
   const emit = (out: EngineOutput): void => {
     if (out.type === 'version') versions++;
-    opts.onOutput(out, engine);
+    opts.onOutput(out, engine.view);
   };
   for await (const line of readRecording(opts.dir, { from_us: opts.from_us, to_us: opts.to_us }, report)) {
     if (opts.signal?.aborted) {
@@ -85,7 +81,7 @@ export async function replayRecording(opts: ReplayOptions): Promise<ReplayResult
     if (opts.pacer) await opts.pacer.waitFor(line.recv_us);
     const input = decoder.decode(line);
     if (input) engine.push(input, emit);
-    const blocked = opts.drain?.(engine);
+    const blocked = opts.drain?.(engine.view);
     if (blocked) await blocked;
     if (opts.onProgress && lines % every === 0) opts.onProgress({ lines, recv_us: line.recv_us, versions });
   }
@@ -95,7 +91,6 @@ export async function replayRecording(opts: ReplayOptions): Promise<ReplayResult
   bad.merge(decodeBad);
   return {
     manifest,
-    engine,
     summary: engine.summary(),
     lines: lines + report.bad.total,
     bad,
@@ -104,42 +99,4 @@ export async function replayRecording(opts: ReplayOptions): Promise<ReplayResult
     last_recv_us: last,
     aborted,
   };
-}
-
-/** The deterministic `summary` line of the NDJSON stream (DESIGN §3); `run` only when asked for. */
-export function summaryRecord(r: ReplayOutcome, run?: Record<string, unknown>): Record<string, unknown> {
-  const s = r.summary;
-  return {
-    type: 'summary',
-    underlying: r.manifest.underlying,
-    lines: r.lines,
-    inputs: s.inputs,
-    facts: s.facts,
-    ...splitBad(r.bad),
-    truncated_files: r.cuts.length,
-    span_us: r.first_recv_us === undefined ? null : [r.first_recv_us, r.last_recv_us],
-    snapshots: s.snapshots,
-    topology: s.topology,
-    skipped: s.skipped,
-    strategies: s.strategies,
-    ...(run ? { run } : {}),
-  };
-}
-
-/** Reasons that are normal market data rather than damage (zero-bid quotes, aggregates we do not use). */
-const BENIGN = /(_no_mid$|^ws_ignored_)/;
-
-/** Splits the tally into `bad` (damaged or invalid input) and `ignored` (valid but unused). */
-export function splitBad(t: Tally): { bad: { total: number; reasons: Record<string, number> }; ignored: Record<string, number> } {
-  const bad: Record<string, number> = {};
-  const ignored: Record<string, number> = {};
-  let total = 0;
-  for (const [k, n] of Object.entries(t.toJSON())) {
-    if (BENIGN.test(k)) ignored[k] = n;
-    else {
-      bad[k] = n;
-      total += n;
-    }
-  }
-  return { bad: { total, reasons: bad }, ignored };
 }

@@ -1,13 +1,13 @@
 import { promises as fsp } from 'node:fs';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import { Tally } from '../engine/tally.js';
-import { ChainBook } from './flatfile-chain.js';
-import { readFlatFile, type FlatFileKind, type ImportEvent, type ImportScope } from './flatfile-csv.js';
-import { EventSorter } from './flatfile-sort.js';
-import { wsLine, type StreamName } from './lines.js';
-import { MANIFEST_FILE } from './manifest.js';
-import { STREAM_FILE_RE } from './reader.js';
-import { RecordingWriter } from './writer.js';
+import { ChainBook } from './chain.js';
+import { readFlatFile, type FlatFileKind, type ImportEvent, type ImportScope } from './csv.js';
+import { EventSorter } from './sort.js';
+import { wsLine, type StreamName } from '../recording/lines.js';
+import { MANIFEST_FILE } from '../recording/manifest.js';
+import { STREAM_FILE_RE } from '../recording/reader.js';
+import { RecordingWriter } from '../recording/writer.js';
 
 /**
  * `heatmap import`: Massive flat files → a recording (format v1, source `import`) that replays.

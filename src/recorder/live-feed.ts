@@ -1,7 +1,7 @@
 import type { Engine } from '../engine/engine.js';
 import type { EngineOutput } from '../engine/types.js';
-import type { LineDecoder } from './decode.js';
-import { STREAM_NAMES, type StreamName } from './lines.js';
+import type { LineDecoder } from '../replay/decode.js';
+import { STREAM_NAMES, type StreamName } from '../recording/lines.js';
 
 /**
  * Drives the engine from a live recorder (`heatmap live`) so that it publishes exactly what a

@@ -8,19 +8,19 @@
  * contracts inside it. Every line goes to `onLine` (in receive order) and, with `outDir`, to disk.
  * The API key only ever travels in the REST Bearer header and the WS auth message.
  */
-import { RuntimeError, UsageError } from '../cli/errors.js';
+import { RuntimeError, UsageError } from '../errors.js';
 import { Tally } from '../engine/tally.js';
 import { DEFAULT_BACKOFF, sleep } from '../massive/backoff.js';
 import { ChainPoller } from '../massive/chain-poller.js';
-import { monotonicClock, wallClockUs } from '../massive/clock.js';
+import { monotonicClock, wallClockUs } from './clock.js';
 import { makeRedactor, redactError } from '../massive/redact.js';
 import { MassiveWsClient } from '../massive/ws-client.js';
 import { parseWsFrame, type WsCluster } from '../massive/ws.js';
 import { LineQueue } from './line-queue.js';
-import { gapLine, wsLine, type StreamName } from './lines.js';
+import { gapLine, wsLine, type StreamName } from '../recording/lines.js';
 import { RecordScope } from './record-scope.js';
 import { fileSizes, formatStatus, type RecorderStatus, type RecorderSummary } from './record-report.js';
-import { RecordingWriter } from './writer.js';
+import { RecordingWriter } from '../recording/writer.js';
 import { checkTunables, MAX_QUOTE_CONTRACTS, type RecorderOptions } from './recorder-options.js';
 
 export type { RecorderStatus, RecorderSummary } from './record-report.js';

@@ -3,9 +3,9 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
-import { RuntimeError } from '../cli/errors.js';
-import { MinHeap } from './merge.js';
-import type { ImportEvent } from './flatfile-csv.js';
+import { RuntimeError } from '../errors.js';
+import { MinHeap } from '../recording/merge.js';
+import type { ImportEvent } from './csv.js';
 
 /**
  * External sort of import events by (event time, input ordinal). Flat files are not in time order

@@ -1,9 +1,9 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../cli/errors.js';
-import type { ConsumerContext, OutputConsumer } from '../cli/replay-run.js';
+import { InputError } from '../errors.js';
+import type { ConsumerContext, OutputConsumer } from '../replay/consumer.js';
 import type { EngineOutput } from '../engine/types.js';
-import { TileHistoryWriter } from './parquet-tiles.js';
+import { TileHistoryWriter } from './tiles.js';
 
 /**
  * `heatmap replay … --parquet DIR`: writes the tile history of the run to `DIR/tiles.parquet` as the

@@ -2,10 +2,10 @@
  * Options of the recorder (`runRecorder` in recorder.ts): what to record, where, and every
  * tunable with its default. Kept stable: `heatmap live` builds these too.
  */
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import type { EngineConfig } from '../engine/config.js';
 import type { WsCluster } from '../massive/ws.js';
-import type { StreamName } from './lines.js';
+import type { StreamName } from '../recording/lines.js';
 import type { RecorderStatus } from './record-report.js';
 
 export const DEFAULT_REST_URL = 'https://api.massive.com';

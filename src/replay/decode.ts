@@ -3,7 +3,7 @@ import type { Tally } from '../engine/tally.js';
 import { parseChainBody } from '../massive/chain.js';
 import { parseJsonLossless } from '../massive/timestamps.js';
 import { parseWsFrame, type WsCluster } from '../massive/ws.js';
-import type { RawLine } from './reader.js';
+import type { RawLine } from '../recording/reader.js';
 
 /**
  * Turns recording lines into engine inputs: one line (a WS frame, a REST page or a gap) is one

@@ -7,7 +7,7 @@
  * the dropped window is written for each stream that lost lines — so the recording says exactly
  * where it is incomplete.
  */
-import { gapLine, type StreamName } from './lines.js';
+import { gapLine, type StreamName } from '../recording/lines.js';
 
 /** Where the queue's lines go (a RecordingWriter, or anything with the same surface). */
 export interface LineSink {

@@ -1,5 +1,5 @@
-import type { ContractUniverse } from '../engine/universe.js';
-import type { LegDef, Right, TileDef } from '../engine/types.js';
+import type { ContractUniverse } from './universe.js';
+import type { LegDef, Right, TileDef } from './types.js';
 
 /**
  * A strategy: which tiles exist (from the contract universe) and how a tile's value is scored.

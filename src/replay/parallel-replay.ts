@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { InputError, RuntimeError, UsageError } from '../cli/errors.js';
+import { InputError, RuntimeError, UsageError } from '../errors.js';
 import { enabledStrategyNames, selectStrategies, type EngineConfig } from '../engine/config.js';
 import { Tally } from '../engine/tally.js';
-import type { Manifest } from './manifest.js';
+import type { Manifest } from '../recording/manifest.js';
 import type { ReplayOutcome, ReplayProgress } from './replay.js';
 import type { ControlMessage, ReplayWorkerTask, WorkerMessage, WorkerOutcome } from './replay-worker.js';
 

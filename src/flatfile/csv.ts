@@ -3,11 +3,11 @@ import { StringDecoder } from 'node:string_decoder';
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { parse, type CsvError } from 'csv-parse';
-import { InputError } from '../cli/errors.js';
-import { REQUIRED_COLUMNS, ROW_PARSERS, detectKind, type Columns, type FlatFileKind, type ImportEvent, type ImportScope, type RowParser, type RowReport } from './flatfile-rows.js';
+import { InputError } from '../errors.js';
+import { REQUIRED_COLUMNS, ROW_PARSERS, detectKind, type Columns, type FlatFileKind, type ImportEvent, type ImportScope, type RowParser, type RowReport } from './rows.js';
 
-export type { FlatFileKind, ImportEvent, ImportScope, RowReport } from './flatfile-rows.js';
-export { detectKind, parseConditions, stampToUs } from './flatfile-rows.js';
+export type { FlatFileKind, ImportEvent, ImportScope, RowReport } from './rows.js';
+export { detectKind, parseConditions, stampToUs } from './rows.js';
 
 /**
  * Massive flat files (massive-wire.md §5) → typed import events. Files are CSV, optionally gzip

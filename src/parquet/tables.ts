@@ -1,4 +1,4 @@
-import type { TableSpec } from './parquet-table.js';
+import type { TableSpec } from './table.js';
 
 /**
  * The normalised Parquet tables `heatmap convert` and `heatmap replay --parquet` write (one file per

@@ -4,7 +4,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { StreamName } from './lines.js';
+import type { StreamName } from '../recording/lines.js';
 import type { RecordBand } from './record-scope.js';
 
 /** A point-in-time view of a running recorder. */

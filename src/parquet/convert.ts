@@ -1,18 +1,18 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { InputError } from '../cli/errors.js';
+import { InputError } from '../errors.js';
 import { Tally } from '../engine/tally.js';
 import type { LegSource, PublishReason, PublishedLeg, PublishedTile, Right, VersionRecord } from '../engine/types.js';
 import { isRecord } from '../massive/values.js';
-import { readFileChunks, type ChunkEnd } from './file-chunks.js';
-import { hasGzipMagic } from './flatfile-csv.js';
-import { readManifest } from './manifest.js';
-import { ParquetTableWriter, dateToDays, type TableResult } from './parquet-table.js';
-import { RecordingRows, type TableName } from './parquet-rows.js';
-import { PARQUET_TABLES_VERSION, RECORDING_TABLES, TILES } from './parquet-tables.js';
-import { TileHistoryWriter } from './parquet-tiles.js';
-import { newReadReport, readRecording } from './reader.js';
+import { readFileChunks, type ChunkEnd } from '../recording/file-chunks.js';
+import { hasGzipMagic } from '../flatfile/csv.js';
+import { readManifest } from '../recording/manifest.js';
+import { ParquetTableWriter, dateToDays, type TableResult } from './table.js';
+import { RecordingRows, type TableName } from './rows.js';
+import { PARQUET_TABLES_VERSION, RECORDING_TABLES, TILES } from './tables.js';
+import { TileHistoryWriter } from './tiles.js';
+import { newReadReport, readRecording } from '../recording/reader.js';
 
 /**
  * `heatmap convert`: a recording directory → normalised Parquet tables (trades, quotes,

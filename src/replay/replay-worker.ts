@@ -1,9 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineConfig } from '../engine/config.js';
-import type { Engine } from '../engine/engine.js';
+import type { EngineView } from '../engine/engine.js';
 import type { EngineOutput } from '../engine/types.js';
-import { createKeyframer, outputBytes } from '../sinks/ndjson.js';
-import { exitCodeOf } from '../cli/errors.js';
+import { createKeyframer, outputBytes } from '../engine/output-lines.js';
+import { exitCodeOf } from '../errors.js';
 import { replayRecording, type ReplayOutcome } from './replay.js';
 
 /**
@@ -104,22 +104,22 @@ async function run(task: ReplayWorkerTask): Promise<void> {
     versions = 0;
     progress = undefined;
   };
-  const add = (s: number, line: Uint8Array, e: Engine): void => {
+  const add = (s: number, line: Uint8Array, e: EngineView): void => {
     const p = e.position;
     keys.push(p.input, p.phase, p.step, s);
     lines.push(line);
     size += line.length;
   };
-  const onOutput = (out: EngineOutput, e: Engine): void => {
+  const onOutput = (out: EngineOutput, e: EngineView): void => {
     if (out.type === 'gap' && !task.primary) return; // every worker sees the gap; one writes it
     const s = out.type === 'gap' ? -1 : strategyIndex.get(out.strategy)!;
     add(s, outputBytes(out), e);
     if (out.type === 'version') versions++;
-    const snapshot = keyframe(out, e);
+    const snapshot = keyframe(out);
     if (snapshot !== undefined) add(s, Buffer.from(snapshot), e);
     if (size >= task.batchBytes) send(e.position.input - 1); // the current input may emit more
   };
-  const drain = (e: Engine): Promise<void> | undefined => {
+  const drain = (e: EngineView): Promise<void> | undefined => {
     inputsDone = e.position.input;
     if (size >= task.batchBytes) send(inputsDone);
     if (inFlight < task.maxInFlight || abort.signal.aborted) return undefined;
@@ -147,7 +147,7 @@ async function run(task: ReplayWorkerTask): Promise<void> {
     },
   });
   send(Number.POSITIVE_INFINITY);
-  const { engine: _engine, bad, ...rest } = result;
+  const { bad, ...rest } = result;
   const outcome: WorkerOutcome = { ...rest, bad: { counts: bad.toJSON(), samples: bad.sampleDetails() } };
   port.postMessage({ type: 'end', outcome } satisfies WorkerMessage);
 }

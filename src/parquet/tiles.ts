@@ -1,6 +1,6 @@
 import type { VersionRecord } from '../engine/types.js';
-import { ParquetTableWriter, type TableResult, type TableWriterOptions } from './parquet-table.js';
-import { PARQUET_TABLES_VERSION, TILES } from './parquet-tables.js';
+import { ParquetTableWriter, type TableResult, type TableWriterOptions } from './table.js';
+import { PARQUET_TABLES_VERSION, TILES } from './tables.js';
 
 /**
  * The tile-history table (`tiles.parquet`): one row per upserted tile per published version, for

@@ -1,6 +1,6 @@
 import { parseOptionTicker } from '../massive/ticker.js';
-import type { ImportEvent } from './flatfile-csv.js';
-import { chainLine } from './lines.js';
+import type { ImportEvent } from './csv.js';
+import { chainLine } from '../recording/lines.js';
 
 /**
  * The state of the option chain during an import, rendered as REST chain-snapshot pages in Massive's

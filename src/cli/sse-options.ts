@@ -1,6 +1,6 @@
-import { UsageError } from '../cli/errors.js';
-import { parsePort, parsePositiveNumber } from '../cli/parse-options.js';
-import type { SlowClientPolicy } from './sse-channel.js';
+import { UsageError } from '../errors.js';
+import { parsePort, parsePositiveNumber } from './parse-options.js';
+import type { SseSettings } from '../sinks/sse-consumer.js';
 
 /**
  * The `--sse*` flags shared by `replay` and `live`, and their validation. Light on purpose (no
@@ -14,16 +14,6 @@ export interface SseCliOptions {
   sseExit?: boolean;
   sseSlow?: string;
   sseBuffer?: string;
-}
-
-/** Validated SSE settings. */
-export interface SseSettings {
-  readonly port: number;
-  readonly host: string;
-  readonly slowClient: SlowClientPolicy;
-  readonly maxBufferBytes: number;
-  /** Shut the server down when the input ends instead of serving the final state. */
-  readonly exitAtEnd: boolean;
 }
 
 /** Flag descriptions, so `replay` and `live` describe them identically. */

@@ -1,10 +1,11 @@
+import { midOrNull } from '../massive/quote-mid.js';
 import type { Tally } from '../engine/tally.js';
 import type { OptionContract } from '../engine/types.js';
 import { parseOptionTicker } from '../massive/ticker.js';
 import { msToUs, nsToUs, parseJsonLossless } from '../massive/timestamps.js';
 import { isRecord, isValidPrice, isValidQuoteSide, reasonPart, toFiniteNumber } from '../massive/values.js';
-import type { Row } from './parquet-table.js';
-import type { RawLine } from './reader.js';
+import type { Row } from './table.js';
+import type { RawLine } from '../recording/reader.js';
 
 /**
  * Turns recording lines (DESIGN §4) into rows of the normalised tables (parquet-tables.ts). This is
@@ -112,7 +113,7 @@ export class RecordingRows {
       ask_size: finite(ev.as),
       bid_exchange: int32(ev.bx),
       ask_exchange: int32(ev.ax),
-      mid: midOf(bid, ask),
+      mid: midOrNull(bid, ask),
       seq: int64(ev.q),
     });
   }
@@ -177,7 +178,7 @@ export class RecordingRows {
         ask,
         bid_size: finite(q.bid_size),
         ask_size: finite(q.ask_size),
-        mid: bid !== null && ask !== null ? midOf(bid, ask) : null,
+        mid: bid !== null && ask !== null ? midOrNull(bid, ask) : null,
         quote_ts_us: qts?.us ?? null,
         quote_ts_ns: qts?.ns ?? null,
         last_price: finite(t.price),
@@ -249,10 +250,6 @@ function intList(v: unknown): number[] | null {
   return out;
 }
 
-/** The engine's mark rule: (bid+ask)/2 when bid > 0 and ask ≥ bid. */
-function midOf(bid: number, ask: number): number | null {
-  return bid > 0 && ask >= bid ? (bid + ask) / 2 : null;
-}
 
 /** A Massive ns timestamp → µs (truncated) and the exact ns integer; null when not a plausible ns stamp. */
 function nsStamp(v: unknown): { us: number; ns: bigint } | null {

@@ -1,0 +1,90 @@
+import type { EngineSummary } from './engine.js';
+import { versionBytes } from './publisher.js';
+import type { Tally } from './tally.js';
+import type { EngineOutput, PublishedTile } from './types.js';
+
+/**
+ * The lines of the published-version stream (DESIGN §3), all in one place: version lines (the
+ * publisher's own bytes), gap and error lines, `--keyframes` snapshot lines and the summary line.
+ * Sinks (NDJSON, SSE, workers) only move these bytes; none of them builds a line of its own.
+ */
+
+/** The NDJSON line of any engine output, UTF-8 (for a version, the publisher's own bytes: no copy). */
+export function outputBytes(out: EngineOutput): Buffer {
+  return out.type === 'version' ? versionBytes(out) : Buffer.from(JSON.stringify(out));
+}
+
+/** A `{"type":"snapshot"}` keyframe line: a strategy's full canonical tile set after a version. */
+export function snapshotLine(strategy: string, version: number, at_us: number, hash: string, tiles: readonly PublishedTile[]): string {
+  return JSON.stringify({ type: 'snapshot', strategy, version, at_us, hash, tiles });
+}
+
+/**
+ * `--keyframes N`: a function that returns a snapshot line (the strategy's full canonical tile set)
+ * after every Nth version of each strategy, and undefined otherwise. It folds the versions it is
+ * shown (upserts replace by key, removes delete), so it needs nothing but the output records.
+ */
+export function createKeyframer(every: number | undefined): (out: EngineOutput) => string | undefined {
+  const states = new Map<string, { since: number; tiles: Map<string, PublishedTile> }>();
+  return (out) => {
+    if (every === undefined || out.type !== 'version') return undefined;
+    let state = states.get(out.strategy);
+    if (!state) states.set(out.strategy, (state = { since: 0, tiles: new Map() }));
+    for (const key of out.removes) state.tiles.delete(key);
+    for (const t of out.upserts) state.tiles.set(t.key, t);
+    state.since = (state.since + 1) % every;
+    if (state.since !== 0) return undefined;
+    const tiles = [...state.tiles.keys()].sort().map((k) => state.tiles.get(k)!);
+    return snapshotLine(out.strategy, out.version, out.at_us, out.hash, tiles);
+  };
+}
+
+/** What the summary line is made of (a replay's or a live session's outcome). */
+export interface SummaryParts {
+  readonly manifest: { readonly underlying: string };
+  readonly summary: EngineSummary;
+  /** Lines read (good and bad). */
+  readonly lines: number;
+  readonly bad: Tally;
+  readonly cuts: readonly unknown[];
+  readonly first_recv_us: number | undefined;
+  readonly last_recv_us: number | undefined;
+}
+
+/** The deterministic `summary` line of the NDJSON stream (DESIGN §3); `run` only when asked for. */
+export function summaryRecord(r: SummaryParts, run?: Record<string, unknown>): Record<string, unknown> {
+  const s = r.summary;
+  return {
+    type: 'summary',
+    underlying: r.manifest.underlying,
+    lines: r.lines,
+    inputs: s.inputs,
+    facts: s.facts,
+    ...splitBad(r.bad),
+    truncated_files: r.cuts.length,
+    span_us: r.first_recv_us === undefined ? null : [r.first_recv_us, r.last_recv_us],
+    snapshots: s.snapshots,
+    topology: s.topology,
+    skipped: s.skipped,
+    strategies: s.strategies,
+    ...(run ? { run } : {}),
+  };
+}
+
+/** Reasons that are normal market data rather than damage (zero-bid quotes, aggregates we do not use). */
+const BENIGN = /(_no_mid$|^ws_ignored_)/;
+
+/** Splits the tally into `bad` (damaged or invalid input) and `ignored` (valid but unused). */
+export function splitBad(t: Tally): { bad: { total: number; reasons: Record<string, number> }; ignored: Record<string, number> } {
+  const bad: Record<string, number> = {};
+  const ignored: Record<string, number> = {};
+  let total = 0;
+  for (const [k, n] of Object.entries(t.toJSON())) {
+    if (BENIGN.test(k)) ignored[k] = n;
+    else {
+      bad[k] = n;
+      total += n;
+    }
+  }
+  return { bad: { total, reasons: bad }, ignored };
+}
