@@ -38,6 +38,16 @@ describe('defaults', () => {
     expect(enabledStrategyNames(cfg)).toEqual(['single', 'vertical', 'fly']);
   });
 
+  it('the publish defaults are the documented ones: 5 % of slots, 1,000 ms max interval, 500 ms min interval', () => {
+    // Literal values from the README's configuration section, not the constants of the code.
+    const cfg = validateConfig({});
+    for (const s of ['single', 'vertical', 'fly'] as const) {
+      expect(cfg.strategies[s].publish).toEqual({ min_changed: null, min_changed_pct: 5, min_score_delta: null, max_interval_ms: 1000, min_interval_ms: 500 });
+    }
+    const custom = validateConfig({ strategies: { custom: [{ name: 'bwb', legs: [{ ratio: 1, offset: -10 }, { ratio: -2, offset: 0 }, { ratio: 1, offset: 20 }] }] } });
+    expect(custom.strategies.custom[0]!.publish).toEqual({ min_changed: null, min_changed_pct: 5, min_score_delta: null, max_interval_ms: 1000, min_interval_ms: 500 });
+  });
+
   it('omitted keys inside a partly given block take defaults', () => {
     const cfg = validateConfig({
       topology: { strike_band_points: 80 },

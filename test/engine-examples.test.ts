@@ -105,6 +105,23 @@ describe('admission worked examples (DESIGN §2.2)', () => {
     expect(engine.marks.get(c.ticker)).toMatchObject({ price: 9.9, seq: 7, event_us: e });
   });
 
+  it('spot is one register too (Rule C): an older or equal index value is discarded and does not re-score', () => {
+    const engine = run(makeConfig(), OPEN).engine; // spot 5900 at T0
+    const newer = pushOne(engine, factsInput(T0 + 2 * SEC, spot(5905, T0 + 2 * SEC)));
+    expect(versionsOf(newer, 'single')).toHaveLength(1);
+    // Arrives later but was stamped earlier than the admitted 5905: discarded, nothing re-scored.
+    expect(pushOne(engine, factsInput(T0 + 3 * SEC, spot(5950, T0 + SEC)))).toEqual([]);
+    // Same event time and sequence as the admitted one: the first admitted wins.
+    expect(pushOne(engine, factsInput(T0 + 4 * SEC, spot(5960, T0 + 2 * SEC)))).toEqual([]);
+    expect(engine.summary().facts.spot).toEqual({ admitted: 2, discarded: 2 });
+    expect(engine.view.spot).toBe(5905);
+    // A later trade is scored against 5905: (14.2 − 15) / 5905 × 1e4 = −1.3547840… with C5890 at 14.2.
+    const c = C(5890);
+    const out = pushOne(engine, factsInput(T0 + 5 * SEC, trade(c, 14.2, T0 + 5 * SEC - MS)));
+    const tile = versionsOf(out, 'single')[0]?.upserts.find((t) => t.key === single('C', 5890));
+    expect(tile?.score).toBe(-1.354784);
+  });
+
   it('a WS trade that arrives before the first chain snapshot is kept and prices the tile once the topology exists', () => {
     const c = C(5900);
     const { versions } = run(makeConfig(), [
@@ -299,6 +316,19 @@ describe('publish conditions and cadence (DESIGN §2.5)', () => {
     expect(v[0]!.stats.changed).toBe(3);
   });
 
+  it('value threshold min_changed_pct X: exactly X % of slots changed publishes (≥, not >)', () => {
+    // single over 5 strikes × C/P = 10 slots; 20 % is exactly 2 changed tiles.
+    const cfg = selectStrategies(makeConfig({ publish: { min_changed: null, min_changed_pct: 20, max_interval_ms: null } }), ['single']);
+    const engine = run(cfg, OPEN).engine;
+    expect(engine.summary().strategies['single']?.slots).toBe(10);
+    let t = T0 + SEC;
+    const change = (c: OptionContract, price: number) => pushOne(engine, factsInput((t += SEC), trade(c, price, t - MS)));
+    expect(change(C(5900), 9)).toEqual([]); // 1 of 10 = 10 %
+    const v = versionsOf(change(P(5900), 11), 'single'); // 2 of 10 = 20 %
+    expect(v.map((x) => [x.version, x.reasons, x.stats.changed])).toEqual([[2, ['value'], 2]]);
+    expect(v[0]!.upserts.map((u) => u.key)).toEqual([single('C', 5900), single('P', 5900)]);
+  });
+
   it('value threshold min_score_delta D: Σ|Δscore| is measured against the published tiles', () => {
     const cfg = selectStrategies(makeConfig({ publish: { min_changed: null, min_score_delta: 0.5, max_interval_ms: null } }), ['fly']);
     const engine = run(cfg, OPEN).engine;
@@ -366,6 +396,20 @@ describe('publish conditions and cadence (DESIGN §2.5)', () => {
     const at = Math.ceil((OPEN_AT + 250 * MS) / (100 * MS)) * (100 * MS); // T0 + 0.3 s
     for (const s of ['single', 'vertical', 'fly']) {
       expect(versionsOf(out, s).map((v) => [v.version, v.at_us, v.reasons])).toEqual([[2, at, ['value']]]);
+    }
+  });
+
+  it('min_interval_ms holds back the time condition too: max_interval 1 s, min_interval 1.5 s → due at last_at + 1.5 s', () => {
+    const cfg = makeConfig({ publish: { min_changed: 1_000_000, max_interval_ms: 1000, min_interval_ms: 1500 } });
+    const engine = run(cfg, OPEN).engine; // version 1 at OPEN_AT = T0 + 123 µs
+    expect(pushOne(engine, factsInput(T0 + 200 * MS, trade(C(5900), 9, T0 + 150 * MS)))).toEqual([]);
+    // time holds from T0 + 1.000123 s, but the throttle runs until T0 + 1.500123 s: an input at
+    // T0 + 1.2 s is evaluated and publishes nothing.
+    expect(pushOne(engine, gapInput(T0 + 1200 * MS)).filter((o) => o.type === 'version')).toEqual([]);
+    const out = pushOne(engine, gapInput(T0 + 5 * SEC));
+    // The first tick after the throttle is T0 + 1.6 s.
+    for (const s of ['single', 'vertical', 'fly']) {
+      expect(versionsOf(out, s).map((v) => [v.version, v.at_us, v.reasons])).toEqual([[2, T0 + 1600 * MS, ['time']]]);
     }
   });
 
