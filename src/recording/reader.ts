@@ -7,6 +7,7 @@ import { readFileChunks, type ChunkEnd } from './file-chunks.js';
 import { STREAM_NAMES, type StreamName } from './lines.js';
 import { MANIFEST_FILE, readManifest } from './manifest.js';
 import { mergeStreams } from './merge.js';
+import { dropTimeOutliers } from './time-outliers.js';
 
 export { mergeStreams } from './merge.js';
 
@@ -137,6 +138,10 @@ export async function* readStreamLines(
   files: readonly string[],
   report: ReadReport,
 ): AsyncGenerator<RawLine> {
+  yield* dropTimeOutliers(readFilesInOrder(dir, stream, files, report), report.bad);
+}
+
+async function* readFilesInOrder(dir: string, stream: StreamName, files: readonly string[], report: ReadReport): AsyncGenerator<RawLine> {
   for (const file of files) yield* readFileLines(dir, stream, file, report);
 }
 

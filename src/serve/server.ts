@@ -9,12 +9,16 @@
  * - WS `/options`, `/indices`, `/stocks`: Massive's connected → auth → subscribe flow, recorded
  *   frames at the recorded pace × speed, filtered by subscription.
  * Any non-empty key is accepted unless `apiKey` is set.
+ * Nothing a client sends may stop the server (it stands in for Massive in long unattended runs): a
+ * malformed request gets a 400 in Massive's error shape, a handler bug a 500 and a log line.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { readManifest } from '../recording/manifest.js';
 import { listStreamFiles } from '../recording/reader.js';
 import { ChainStore, decodeCursor, encodeCursor, parseChainQuery, selectItems, type ChainQuery } from './chain-store.js';
+import { parseRequestTarget, safeDecode } from './request-target.js';
 import { playTimeline, type TimelinePass } from './timeline.js';
 import { WsHub } from './ws-hub.js';
 
@@ -69,18 +73,38 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   };
   const hub = new WsHub({ apiKey: o.apiKey, authTimeoutMs: o.authTimeoutMs, log, onActivity: activity });
   let requestNo = 0;
+  const nextRequestId = (): string => `serve-${(++requestNo).toString(16).padStart(8, '0')}`;
   let prerolled!: () => void;
   /** Resolves once the pre-roll made the first snapshot servable (or the recording ended). */
   const ready = new Promise<void>((r) => (prerolled = r));
 
-  const server = http.createServer((req, res) => void ready.then(() => answer(req, res)));
-  const answer = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const url = new URL(req.url ?? '/', 'http://serve.invalid');
-    const requestId = `serve-${(++requestNo).toString(16).padStart(8, '0')}`;
+  const server = http.createServer((req, res) => {
+    ready
+      .then(() => handle(req, res))
+      .catch((err: unknown) => {
+        // Only reached if even the 500 could not be written: drop the connection, keep the server.
+        log(`serve: internal error answering a request: ${errorText(err)}`);
+        res.destroy();
+      });
+  });
+  /** Answers one request; an unexpected exception becomes a 500 in Massive's shape and a log line. */
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const requestId = nextRequestId();
     const reply = (status: number, body: string): void => {
       res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': requestId });
       res.end(body);
     };
+    try {
+      answer(req, requestId, reply);
+    } catch (err) {
+      log(`serve: internal error answering ${req.method ?? '?'} ${(req.url ?? '').slice(0, 200)}: ${errorText(err)}`);
+      if (res.headersSent) res.destroy();
+      else reply(500, massiveError(requestId, 'Internal server error'));
+    }
+  };
+  const answer = (req: http.IncomingMessage, requestId: string, reply: (status: number, body: string) => void): void => {
+    const url = parseRequestTarget(req.url ?? '/');
+    if (typeof url === 'string') return reply(400, massiveError(requestId, url));
     const m = /^\/v3\/snapshot\/options\/([^/]+)\/?$/.exec(url.pathname);
     if (!m || (req.method !== 'GET' && req.method !== 'HEAD')) {
       reply(404, JSON.stringify({ status: 'NOT_FOUND', request_id: requestId, message: 'heatmap serve implements GET /v3/snapshot/options/{underlying} and WS /options, /indices, /stocks' }));
@@ -88,39 +112,48 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     }
     const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
     const key = bearer ?? url.searchParams.get('apiKey') ?? '';
-    if (key === '') return reply(401, JSON.stringify({ status: 'ERROR', request_id: requestId, error: 'API Key was not provided' }));
-    if (o.apiKey !== undefined && key !== o.apiKey) return reply(401, JSON.stringify({ status: 'ERROR', request_id: requestId, error: 'Unknown API Key' }));
+    if (key === '') return reply(401, massiveError(requestId, 'API Key was not provided'));
+    if (o.apiKey !== undefined && key !== o.apiKey) return reply(401, massiveError(requestId, 'Unknown API Key'));
     activity();
-    const asked = decodeURIComponent(m[1]!);
+    const asked = safeDecode(m[1]!);
+    if (asked === undefined) return reply(400, massiveError(requestId, 'Malformed percent-encoding in the request URL'));
     let q: ChainQuery;
     let snapId: number | undefined;
     let offset = 0;
     const cursor = url.searchParams.get('cursor');
     if (cursor !== null) {
       const c = decodeCursor(cursor);
-      if (!c) return reply(400, JSON.stringify({ status: 'ERROR', request_id: requestId, error: 'Invalid cursor' }));
+      if (!c) return reply(400, massiveError(requestId, 'Invalid cursor'));
       ({ q, offset } = c);
       snapId = c.id;
     } else {
       const parsed = parseChainQuery(url.searchParams);
-      if (typeof parsed === 'string') return reply(400, JSON.stringify({ status: 'ERROR', request_id: requestId, error: parsed }));
+      if (typeof parsed === 'string') return reply(400, massiveError(requestId, parsed));
       q = parsed;
     }
     const snap = snapId !== undefined ? store.get(snapId) : store.current;
     if (snapId !== undefined && !snap) {
-      return reply(400, JSON.stringify({ status: 'ERROR', request_id: requestId, error: 'Cursor expired: the snapshot it points into is gone; start again without a cursor' }));
+      return reply(400, massiveError(requestId, 'Cursor expired: the snapshot it points into is gone; start again without a cursor'));
     }
     const items = asked === underlying && snap ? selectItems(snap, q) : [];
     const pageItems = items.slice(offset, offset + q.limit);
     let body = `{"results":[${pageItems.map((it) => it.raw).join(',')}],"status":"OK","request_id":"${requestId}"`;
     if (snap && offset + q.limit < items.length) {
       const host = req.headers.host ?? `${o.host ?? '127.0.0.1'}:${o.port}`;
-      body += `,"next_url":"http://${host}/v3/snapshot/options/${asked}?cursor=${encodeCursor(snap.id, offset + q.limit, q)}"`;
+      // Stringified: a Host header with a quote must not break the JSON.
+      body += `,"next_url":${JSON.stringify(`http://${host}/v3/snapshot/options/${asked}?cursor=${encodeCursor(snap.id, offset + q.limit, q)}`)}`;
     }
     reply(200, body + '}');
   };
-  server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
-  server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('upgrade', (req, socket, head) => {
+    try {
+      hub.handleUpgrade(req, socket, head);
+    } catch (err) {
+      log(`serve: internal error on a WebSocket upgrade: ${errorText(err)}`);
+      socket.destroy();
+    }
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket as Socket, nextRequestId()));
 
   const host = o.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -190,4 +223,35 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       await ended.catch(() => undefined);
     },
   };
+}
+
+/** Massive's REST error body (massive-wire.md §2.7), as its 401s look. */
+function massiveError(requestId: string, error: string): string {
+  return JSON.stringify({ status: 'ERROR', request_id: requestId, error });
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Answers a request Node's HTTP parser refused (bytes that are not HTTP, a request line or headers
+ * over its ~16 KiB limit) in Massive's error shape, then closes: the server itself never sees it.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket, requestId: string): void {
+  // A reset peer cannot read an answer, and one mid-response (keep-alive) would get it spliced into
+  // the previous response: like Node's default handler, answer only on a fresh connection.
+  if (err.code === 'ECONNRESET' || !socket.writable || socket.bytesWritten > 0) {
+    socket.destroy();
+    return;
+  }
+  const [code, reason, error] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'Request line and headers too large']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'Request not received in time']
+    : [400, 'Bad Request', 'Malformed HTTP request'];
+  const body = massiveError(requestId, error);
+  socket.end(
+    `HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { WsCluster } from '../massive/ws.js';
 import { splitJsonArray } from './raw-json.js';
 
@@ -34,6 +34,12 @@ interface Session {
 
 const status = (s: string, message: string): string => JSON.stringify([{ ev: 'status', status: s, message }]);
 
+/** A client message that is a JSON object; its fields are checked where they are used. */
+interface ClientMessage {
+  readonly action?: unknown;
+  readonly params?: unknown;
+}
+
 export class WsHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   private readonly sessions = new Set<Session>();
@@ -51,6 +57,9 @@ export class WsHub {
 
   /** Handles an HTTP upgrade for `/options`, `/indices`, `/stocks`; anything else gets a 404. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node stops watching a socket it hands over for an upgrade: a peer resetting it before ws takes
+    // over (or during the 404) must not become an unhandled 'error' event.
+    socket.on('error', () => socket.destroy());
     const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '');
     const cluster = CLUSTERS.find((c) => path === `/${c}`);
     if (!cluster) {
@@ -74,20 +83,32 @@ export class WsHub {
       clearTimeout(authTimer);
       this.sessions.delete(s);
     });
-    ws.on('error', () => undefined); // a reset client just goes away
+    // A reset client just goes away; ws itself closes on invalid UTF-8 (1007) and frames over maxPayload (1009).
+    ws.on('error', () => undefined);
     ws.on('message', (data, isBinary) => {
-      let msg: { action?: unknown; params?: unknown };
       try {
-        msg = JSON.parse(isBinary ? '' : data.toString()) as typeof msg;
-      } catch {
-        ws.send(status('error', 'Invalid message: expected JSON {"action":…,"params":…}'));
-        return;
+        this.onFrame(s, data, isBinary, authTimer);
+      } catch (err) {
+        // A bug costs this client its connection, never the server.
+        this.o.log(`serve: internal error on a ${cluster} message: ${err instanceof Error ? err.message : String(err)}`);
+        ws.send(status('error', 'Internal server error'));
+        ws.close(1011, 'internal error');
       }
-      this.onMessage(s, msg, authTimer);
     });
   }
 
-  private onMessage(s: Session, msg: { action?: unknown; params?: unknown }, authTimer: NodeJS.Timeout): void {
+  /** Every frame gets an answer: a status (error for anything but a JSON object) or a close. */
+  private onFrame(s: Session, data: RawData, isBinary: boolean, authTimer: NodeJS.Timeout): void {
+    if (isBinary) {
+      s.ws.send(status('error', 'Binary frames are not supported: send JSON text {"action":…,"params":…}'));
+      return;
+    }
+    const msg = parseMessage(rawText(data));
+    if (typeof msg === 'string') s.ws.send(status('error', msg));
+    else this.onMessage(s, msg, authTimer);
+  }
+
+  private onMessage(s: Session, msg: ClientMessage, authTimer: NodeJS.Timeout): void {
     const { ws } = s;
     const params = typeof msg.params === 'string' ? msg.params : '';
     if (msg.action === 'auth') {
@@ -103,7 +124,8 @@ export class WsHub {
       return;
     }
     if (msg.action !== 'subscribe' && msg.action !== 'unsubscribe') {
-      ws.send(status('error', `Unknown action ${JSON.stringify(msg.action ?? null)}`));
+      // Echo at most a short prefix: the action can be any JSON value, up to maxPayload.
+      ws.send(status('error', `Unknown action ${JSON.stringify(msg.action ?? null).slice(0, 64)}`));
       return;
     }
     if (!s.isAuthed) {
@@ -111,13 +133,18 @@ export class WsHub {
       return;
     }
     const topics = params.split(',').map((t) => t.trim()).filter((t) => t !== '');
+    if (topics.length === 0) {
+      // Without this a client waiting for its `success` would wait forever.
+      ws.send(status('error', `${msg.action}: params must be a string of comma-separated topics, e.g. "T.O:SPY251219C00650000,T.*"`));
+      return;
+    }
     const replies: { ev: 'status'; status: string; message: string }[] = [];
     for (const t of topics) {
       if (msg.action === 'subscribe') s.topics.add(t);
       else s.topics.delete(t);
       replies.push({ ev: 'status', status: 'success', message: `${msg.action}d to: ${t}` });
     }
-    if (replies.length > 0) ws.send(JSON.stringify(replies));
+    ws.send(JSON.stringify(replies));
     if (msg.action === 'subscribe') this.o.onActivity?.();
   }
 
@@ -147,6 +174,24 @@ export class WsHub {
     this.sessions.clear();
     this.wss.close();
   }
+}
+
+/** Parses a text frame; a string result is the error to answer (anything but a JSON object). */
+function parseMessage(text: string): ClientMessage | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return 'Invalid message: expected JSON {"action":…,"params":…}';
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'Invalid message: expected a JSON object {"action":…,"params":…}';
+  return v as ClientMessage;
+}
+
+/** The text of a message (ws hands over one Buffer with the default binaryType; the rest for the type's sake). */
+function rawText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  return (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
 }
 
 /** The data events of a frame with their topics (`T.O:SPXW…`) and wildcards (`T.*`); status events dropped. */

@@ -14,6 +14,7 @@ import { parseLastEventId } from './sse-wire.js';
  *   with the valid names.
  * - `GET /sse/heatmap` — the strategies, their current versions and client counts (JSON).
  * - `GET /health` — 200 `{"status":"ok",…}` while serving, 503 while shutting down.
+ * - `HEAD` on any of these: the same status and headers, no body (uptime probes).
  *
  * Every response carries `Access-Control-Allow-Origin` so a browser dashboard on another origin can
  * use `EventSource` directly. Channels are independent: each has its own clients, history and
@@ -61,6 +62,13 @@ export interface StrategyStatus extends ChannelStats {
 }
 
 const PREFIX = '/sse/heatmap';
+
+const STREAM_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no', // nginx: do not buffer the stream
+};
 
 /** The SSE server; create with {@link SseServer.start}, stop with `close()`. */
 export class SseServer {
@@ -176,16 +184,20 @@ export class SseServer {
     res.setHeader('Access-Control-Allow-Origin', this.cors);
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
-        'Access-Control-Allow-Methods': 'GET, OPTIONS',
+        'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
         'Access-Control-Allow-Headers': 'Last-Event-ID, Cache-Control',
         'Access-Control-Max-Age': '86400',
       });
       res.end();
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return this.json(res, 405, { error: `method ${req.method ?? '?'} not allowed; use GET` }, { Allow: 'GET, HEAD, OPTIONS' });
+    }
+    // Node answers HEAD without the body that json() and stream() would write.
+    const url = parseTarget(req.url ?? '/');
+    if (!url) return this.json(res, 400, { error: 'malformed request URL' });
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    if (req.method !== 'GET') return this.json(res, 405, { error: `method ${req.method ?? '?'} not allowed; use GET` }, { Allow: 'GET, OPTIONS' });
     if (path === '/health') {
       const clients = this.status().reduce((n, s) => n + s.clients, 0);
       const uptime_s = Math.round((performance.now() - this.startedMs) / 1000);
@@ -200,6 +212,7 @@ export class SseServer {
         return this.json(res, 404, { error: `unknown strategy "${name ?? path}"; valid: ${valid.join(', ')}`, strategies: valid });
       }
       if (this.isClosing) return this.json(res, 503, { error: 'shutting down' });
+      if (req.method === 'HEAD') return void res.writeHead(200, STREAM_HEADERS).end(); // no client to attach
       return this.stream(req, res, ch, url);
     }
     this.json(res, 404, { error: `no such endpoint ${path}`, endpoints: ['/sse/heatmap', '/sse/heatmap/{strategy}', '/health'] });
@@ -209,12 +222,7 @@ export class SseServer {
     const lastId = parseLastEventId(req.headers['last-event-id']) ?? parseLastEventId(url.searchParams.get('last_event_id'));
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no', // nginx: do not buffer the stream
-    });
+    res.writeHead(200, STREAM_HEADERS);
     ch.attach(res, lastId);
   }
 
@@ -222,6 +230,18 @@ export class SseServer {
     const text = JSON.stringify(body) + '\n';
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-cache', ...headers });
     res.end(text);
+  }
+}
+
+/**
+ * The request target as a URL, or undefined when it does not parse (`//` would make `new URL`
+ * throw with a base, or name a host). Origin-form is joined to a fixed origin so it stays a path.
+ */
+function parseTarget(raw: string): URL | undefined {
+  try {
+    return raw.startsWith('/') ? new URL(`http://localhost${raw}`) : new URL(raw);
+  } catch {
+    return undefined;
   }
 }
 
