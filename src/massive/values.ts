@@ -59,17 +59,36 @@ export function reasonPart(s: string): string {
 
 /** A short printable rendering of a bad value for tally samples (never the whole payload). */
 export function describeValue(v: unknown): string {
-  let s: string;
-  if (typeof v === 'string') s = JSON.stringify(v);
-  else if (v === undefined) s = 'missing';
-  // String(), not JSON.stringify: the latter prints NaN and Infinity as `null`.
-  else if (typeof v === 'number') s = String(v);
-  else {
-    try {
-      s = JSON.stringify(v) ?? String(v);
-    } catch {
-      s = String(v);
-    }
-  }
+  const s = typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'missing' : preview(v, 0);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/**
+ * Renders a JSON value at most 3 levels and about 80 characters deep. Not JSON.stringify or String:
+ * both recurse through the whole value, and a hostile line nested thousands deep would overflow
+ * the stack (at a depth that differs between the main thread and workers).
+ */
+function preview(v: unknown, depth: number): string {
+  // String(), not JSON.stringify, for numbers: the latter prints NaN and Infinity as `null`.
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) : v);
+  if (v === null || typeof v !== 'object') return String(v);
+  const isArray = Array.isArray(v);
+  if (depth >= 3) return isArray ? '[…]' : '{…}';
+  const parts: string[] = [];
+  let size = 0;
+  const keys = isArray ? undefined : Object.keys(v);
+  const n = keys ? keys.length : (v as unknown[]).length;
+  for (let i = 0; i < n; i++) {
+    if (size > 80) {
+      parts.push('…');
+      break;
+    }
+    const k = keys?.[i];
+    const x = k === undefined ? (v as unknown[])[i] : (v as Record<string, unknown>)[k];
+    const item = (k === undefined ? '' : `${JSON.stringify(k)}:`) + preview(x, depth + 1);
+    parts.push(item);
+    size += item.length;
+  }
+  return isArray ? `[${parts.join(',')}]` : `{${parts.join(',')}}`;
 }

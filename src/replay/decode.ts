@@ -51,7 +51,8 @@ export class LineDecoder {
   }
 
   private decodeGap(gap: unknown, line: RawLine): EngineInput | undefined {
-    if (!isObj(gap) || !isInt(gap.from_us) || !isInt(gap.to_us) || typeof gap.reason !== 'string') {
+    // A gap ends after it starts; a reversed one is damage, not a window (counted, not passed on).
+    if (!isObj(gap) || !isInt(gap.from_us) || !isInt(gap.to_us) || gap.from_us > gap.to_us || typeof gap.reason !== 'string') {
       this.bad.add('bad_gap', `${line.file}:${line.line_no}`);
       return undefined;
     }
@@ -66,7 +67,10 @@ export class LineDecoder {
       return undefined;
     }
     if (status !== undefined && status !== 200) {
-      this.bad.add(`chain_http_${String(status)}`, `${line.file}:${line.line_no}`);
+      // The reason key is part of the summary: an HTTP status code, or one fixed key for anything
+      // else (a recorded `status` could be any JSON value, of any size).
+      const isCode = typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599;
+      this.bad.add(isCode ? `chain_http_${status}` : 'chain_bad_status', `${line.file}:${line.line_no}`);
       return undefined;
     }
     return parseChainBody(obj.body, { recv_us: line.recv_us, snapshot, page, last }, this.bad);
