@@ -1,9 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import { defaultConfig, selectStrategies, validateConfig, type EngineConfig } from '../engine/config.js';
+import { allStrategyNames, ConfigError, defaultConfig, enabledStrategyNames, selectStrategies, validateConfig, type EngineConfig } from '../engine/config.js';
 import { InputError } from '../errors.js';
 
+export interface LoadEngineConfigOptions {
+  /**
+   * The command runs the config's strategies (replay, verify, live): a config that enables none of
+   * them would compute nothing and exit 0, so it is a ConfigError (exit 2). `record` reads only the
+   * topology of the same file and leaves this off.
+   */
+  readonly runsStrategies?: boolean;
+}
+
 /** Loads `--config FILE` (or the defaults) and applies `--strategies`. */
-export async function loadEngineConfig(path: string | undefined, strategies: string | undefined): Promise<EngineConfig> {
+export async function loadEngineConfig(path: string | undefined, strategies: string | undefined, opts: LoadEngineConfigOptions = {}): Promise<EngineConfig> {
   let config = defaultConfig();
   if (path !== undefined) {
     let text: string;
@@ -25,6 +34,14 @@ export async function loadEngineConfig(path: string | undefined, strategies: str
     const names = strategies.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
     if (names.length === 0) throw new InputError('--strategies needs at least one name, e.g. --strategies fly,vertical');
     config = selectStrategies(config, names);
+  }
+  if (opts.runsStrategies && enabledStrategyNames(config).length === 0) {
+    // Only a config can get here: --strategies enables at least the one strategy it names.
+    const all = allStrategyNames(config);
+    throw new ConfigError(
+      `no strategy is enabled: ${path !== undefined ? `config file ${path}` : 'the config'} sets "enabled": false on every strategy (${all.join(', ')}) — ` +
+        `enable one there, or pick some with --strategies ${all.join(',')}`,
+    );
   }
   return config;
 }

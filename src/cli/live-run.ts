@@ -29,7 +29,7 @@ export async function runLiveCommand(cli: LiveCliOptions): Promise<void> {
   const sse = parseSseFlags(cli);
   // Without --out, live writes no NDJSON next to the TUI, so there is nothing for the TUI to drop.
   const tuiTerminal = cli.tui ? (await import('../tui/terminal.js')).chooseTuiTerminal(cli.out ?? devNull) : undefined;
-  const config = await loadEngineConfig(cli.config, cli.strategies);
+  const config = await loadEngineConfig(cli.config, cli.strategies, { runsStrategies: true });
   const rec = await recorderOptionsFromCli(
     {
       out: cli.record ?? '',
@@ -80,8 +80,17 @@ export async function runLiveCommand(cli: LiveCliOptions): Promise<void> {
   };
   const feed = new LiveFeed({ engine, decoder, emit: onOutput, now, tickMs: config.tick_ms });
   rec.onLine = feed.onLine;
+  // Strategies the topology left without a slot are said at once, not only at the end of the session.
+  let topologyChecked = false;
+  const warnNoSlots = (): void => {
+    const s = engine.summary();
+    if (s.topology === null) return;
+    topologyChecked = true;
+    for (const [name, st] of Object.entries(s.strategies)) if (st.no_slots_reason !== undefined) log(chalk.yellow(`heatmap live: ${name}: no tiles — ${st.no_slots_reason}`));
+  };
   const progress = setInterval(() => {
     for (const c of consumers) c.onProgress?.({ lines: feed.lines, recv_us: engine.now ?? 0, versions });
+    if (!topologyChecked) warnNoSlots();
   }, 250);
   progress.unref();
 
@@ -133,6 +142,9 @@ function reportEngine(r: ReplayOutcome, feed: LiveFeed): void {
     err.write(`  ${name.padEnd(10)} ${String(s.versions).padStart(6)} versions  ${s.populated}/${s.slots} tiles  pending ${s.pending}  ${chalk.dim(s.final_hash.slice(0, 16) || '-')}${status}\n`);
   }
   if (r.summary.topology === null) err.write(chalk.yellow('  no topology yet: no complete chain snapshot with a usable spot arrived\n'));
+  for (const [name, s] of Object.entries(r.summary.strategies)) {
+    if (s.no_slots_reason !== undefined) err.write(chalk.yellow(`  ${name}: no tiles — ${s.no_slots_reason}\n`));
+  }
   if (feed.late > 0) {
     err.write(chalk.yellow(`  ${feed.late} lines reached the engine after its clock had passed them; a replay of the recording may differ there\n`));
   }

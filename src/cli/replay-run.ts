@@ -23,7 +23,7 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
   const tuiTerminal = opts.tui ? (await import('../tui/terminal.js')).chooseTuiTerminal(opts.out) : undefined;
   if (opts.tui && !tuiTerminal) opts = { ...opts, tui: false };
   const flags = parseReplayFlags(opts);
-  const config = await loadEngineConfig(opts.config, opts.strategies);
+  const config = await loadEngineConfig(opts.config, opts.strategies, { runsStrategies: true });
   const manifest = await readManifest(recording); // fails early, with exit 2, when it is not a recording
   const sink = NdjsonSink.open(tuiTerminal?.dropsNdjson ? devNull : opts.out);
   const pacer = flags.speed === 'max' && !opts.tui ? undefined : new Pacer(flags.speed);
@@ -149,6 +149,9 @@ function reportToStderr(r: ReplayOutcome, wallMs: number, pacer: Pacer | undefin
   }
   if (readerGone && r.aborted) err.write(chalk.dim('  stopped early: the reader of the NDJSON output went away, so the rest was not replayed\n'));
   if (r.summary.topology === null) err.write(chalk.yellow('  no topology: the recording has no complete chain snapshot with a usable spot\n'));
+  for (const [name, s] of Object.entries(r.summary.strategies)) {
+    if (s.no_slots_reason !== undefined) err.write(chalk.yellow(`  ${name}: no tiles — ${s.no_slots_reason}\n`));
+  }
   const { bad, ignored } = splitBad(r.bad);
   if (bad.total > 0) {
     const reasons = Object.entries(bad.reasons).map(([k, n]) => `${k} ${n}`).join(', ');

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import chalk from 'chalk';
 import { enabledStrategyNames } from '../engine/config.js';
-import { readManifest, type Manifest } from '../recording/manifest.js';
+import { readManifest, writeFileAtomic, type Manifest } from '../recording/manifest.js';
 import { defaultJobs, replayInParallel } from '../replay/parallel-replay.js';
 import { Pacer } from '../replay/pacer.js';
 import { replayRecording, type ReplayOutcome } from '../replay/replay.js';
@@ -19,6 +19,8 @@ interface RunTrace {
   readonly lines: string[];
   readonly versions: { strategy: string; version: number; at_us: number; hash: string }[];
   readonly strategies: Record<string, { versions: number; final_hash: string }>;
+  /** Per strategy left without a slot by the topology: why (the summary's `no_slots_reason`). */
+  readonly noSlots: Record<string, string>;
 }
 
 /** The expect file: per strategy, the version count, the final hash, and every version's hash prefix. */
@@ -34,6 +36,13 @@ function strategyTrace(r: ReplayOutcome): RunTrace['strategies'] {
   const strategies: RunTrace['strategies'] = {};
   for (const [name, s] of Object.entries(r.summary.strategies)) strategies[name] = { versions: s.versions, final_hash: s.final_hash };
   return strategies;
+}
+
+/** The summary's `no_slots_reason` per strategy that has one. */
+function noSlotsOf(r: ReplayOutcome): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, s] of Object.entries(r.summary.strategies)) if (s.no_slots_reason !== undefined) out[name] = s.no_slots_reason;
+  return out;
 }
 
 const VERSION_START = Buffer.from('{"type":"version"');
@@ -63,7 +72,7 @@ async function traceParallelRun(dir: string, manifest: Manifest, config: EngineC
     },
     drain: () => undefined,
   });
-  return { lines, versions, strategies: strategyTrace(r) };
+  return { lines, versions, strategies: strategyTrace(r), noSlots: noSlotsOf(r) };
 }
 
 async function traceRun(dir: string, config: EngineConfig, speed: number | 'max'): Promise<RunTrace> {
@@ -79,7 +88,7 @@ async function traceRun(dir: string, config: EngineConfig, speed: number | 'max'
       if (out.type === 'version') versions.push({ strategy: out.strategy, version: out.version, at_us: out.at_us, hash: out.hash });
     },
   });
-  return { lines, versions, strategies: strategyTrace(r) };
+  return { lines, versions, strategies: strategyTrace(r), noSlots: noSlotsOf(r) };
 }
 
 /** Describes the first difference between two runs, or undefined when they are identical. */
@@ -99,7 +108,7 @@ export function firstDivergence(a: RunTrace, b: RunTrace): string | undefined {
 }
 
 export async function runVerify(dir: string, opts: VerifyCliOptions): Promise<void> {
-  const config = await loadEngineConfig(opts.config, opts.strategies);
+  const config = await loadEngineConfig(opts.config, opts.strategies, { runsStrategies: true });
   const manifest = await readManifest(dir);
   let expect: ExpectFile | undefined;
   if (opts.expect !== undefined) expect = await readExpect(opts.expect);
@@ -117,6 +126,7 @@ export async function runVerify(dir: string, opts: VerifyCliOptions): Promise<vo
   for (const [name, s] of Object.entries(a.strategies)) {
     out.write(`  ${name.padEnd(10)} ${String(s.versions).padStart(6)} versions  final ${s.final_hash || '(none)'}\n`);
   }
+  for (const [name, why] of Object.entries(a.noSlots)) process.stderr.write(chalk.yellow(`  ${name}: no tiles — ${why}\n`));
   if (expect) {
     for (const name of Object.keys(expect.strategies).sort()) {
       const want = expect.strategies[name]!;
@@ -145,10 +155,25 @@ export async function runVerify(dir: string, opts: VerifyCliOptions): Promise<vo
     for (const [name, st] of Object.entries(a.strategies)) {
       strategies[name] = { ...st, hashes: a.versions.filter((v) => v.strategy === name).map((v) => v.hash.slice(0, PREFIX)) };
     }
-    await writeFile(opts.writeExpect, formatExpect({ strategies }));
+    await writeExpect(opts.writeExpect, formatExpect({ strategies }));
     out.write(`wrote ${opts.writeExpect}\n`);
   }
   out.write(chalk.green(`✓ deterministic: ${a.lines.length} output lines identical in both runs${expect ? `, final hashes match ${opts.expect}` : ''}\n`));
+}
+
+/**
+ * Writes the expect file atomically (temp file beside it + rename): a full disk leaves the old file
+ * whole and no temp file, never truncated JSON. A failure is a RuntimeError naming the file (exit 1).
+ */
+async function writeExpect(path: string, text: string): Promise<void> {
+  try {
+    await writeFileAtomic(path, text);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    // fs messages name the temp file ("ENOSPC: no space left on device, write …"): keep the cause only
+    const cause = e.code && typeof e.message === 'string' ? e.message.split(', ')[0]! : String(err);
+    throw new RuntimeError(`cannot write ${path}: ${cause}`);
+  }
 }
 
 async function readExpect(path: string): Promise<ExpectFile> {

@@ -182,19 +182,43 @@ function validateCustom(raw: unknown, i: number): CustomStrategyConfig {
   return { name, rights, legs: [...legs].sort((a, b) => a.offset - b.offset), ...base };
 }
 
-const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/**
+ * Why a `YYYY-MM-DD` string is not a date of the (proleptic Gregorian) calendar — month 13,
+ * 2025-02-29 — or undefined when it is one. The shape is checked by the caller.
+ */
+function calendarProblem(date: string): string | undefined {
+  const [, y, m, d] = DATE_RE.exec(date)!;
+  const year = Number(y);
+  const month = Number(m);
+  const day = Number(d);
+  if (month < 1 || month > 12) return `month ${m} does not exist`;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+  if (day < 1) return `day ${d} does not exist`;
+  if (day > days) return `${y}-${m} has ${days} days`;
+  return undefined;
+}
+
+function validateExpirations(raw: unknown): string[] {
+  const key = 'topology.expirations';
+  if (!Array.isArray(raw)) throw new ConfigError(`config: "${key}" must be a list of YYYY-MM-DD dates (or null), got ${JSON.stringify(raw)}`);
+  raw.forEach((e: unknown, i) => {
+    if (typeof e !== 'string' || !DATE_RE.test(e)) {
+      throw new ConfigError(`config: "${key}" must be a list of YYYY-MM-DD dates (or null); item ${i} is ${JSON.stringify(e)}`);
+    }
+    const problem = calendarProblem(e);
+    if (problem) throw new ConfigError(`config: "${key}" item ${i} ${JSON.stringify(e)} is not a calendar date (${problem})`);
+  });
+  return [...new Set(raw as string[])].sort();
+}
 
 function validateTopology(raw: unknown): TopologyConfig {
   if (raw === undefined) return DEFAULT_TOPOLOGY;
   if (!isObject(raw)) throw new ConfigError('config: "topology" must be an object');
   checkKeys(raw, ['expirations', 'max_dte', 'strike_band_points', 'widths'], 'topology');
-  let expirations: string[] | null = null;
-  if (raw.expirations !== undefined && raw.expirations !== null) {
-    if (!Array.isArray(raw.expirations) || raw.expirations.some((e) => typeof e !== 'string' || !DATE_RE.test(e))) {
-      throw new ConfigError('config: "topology.expirations" must be a list of YYYY-MM-DD dates (or null)');
-    }
-    expirations = [...new Set(raw.expirations as string[])].sort();
-  }
+  const expirations = raw.expirations === undefined || raw.expirations === null ? null : validateExpirations(raw.expirations);
   const widthsRaw = 'widths' in raw ? raw.widths : DEFAULT_TOPOLOGY.widths;
   if (!Array.isArray(widthsRaw) || widthsRaw.length === 0) throw new ConfigError('config: "topology.widths" must be a non-empty list of positive numbers');
   const widths = [...new Set(widthsRaw.map((w, i) => num(w, `topology.widths[${i}]`, { positive: true }) as number))].sort((a, b) => a - b);

@@ -3,7 +3,7 @@ import { strategyConfigOf } from './config.js';
 import { LegMarks, SpotMark } from './marks.js';
 import { Pipeline } from './pipeline.js';
 import type { EngineInput, EngineOutput, Fact, OptionContract, PublishedTile } from './types.js';
-import { buildScope, isInScope, SnapshotAssembler } from './topology.js';
+import { buildScope, isInScope, noSlotsReason, SnapshotAssembler } from './topology.js';
 import { ContractUniverse, type Scope } from './universe.js';
 import { Tally } from './tally.js';
 import type { Strategy } from './strategy.js';
@@ -65,6 +65,12 @@ export interface PipelineSummary {
   readonly populated: number;
   readonly pending: number;
   readonly error?: string;
+  /**
+   * Present only when the topology is built and the strategy has no slot (and did not fail): why,
+   * from the facts (no expiration of the chain in scope, no strike in the band, no strike pair at
+   * the widths, no contract fitting the custom legs). Absent in normal runs.
+   */
+  readonly no_slots_reason?: string;
 }
 
 export interface EngineSummary {
@@ -96,6 +102,8 @@ export class Engine {
   readonly skipped = new Tally();
   private scope: Scope | undefined;
   private topologyBuiltAt = 0;
+  /** Expirations listed by the snapshot that fixed the scope (sorted): facts for `no_slots_reason`. */
+  private chainExpirations: readonly string[] = [];
   private clock: number | undefined;
   private readonly tickUs: number;
   private readonly assembler = new SnapshotAssembler();
@@ -250,6 +258,7 @@ export class Engine {
         return;
       }
       this.topologyBuiltAt = now;
+      this.chainExpirations = [...new Set(contracts.map((c) => c.expiration))].sort();
     }
     let added = false;
     for (const c of contracts) if (isInScope(this.scope, c) && this.universe.add(c)) added = true;
@@ -265,6 +274,13 @@ export class Engine {
     return this.pipelines.find((p) => p.name === strategy)?.snapshotTiles() ?? [];
   }
 
+  /** `{no_slots_reason}` for a strategy the built topology left without a slot, else nothing. */
+  private noSlots(p: Pipeline): { no_slots_reason?: string } {
+    if (!this.scope || p.failure !== undefined || p.staging.slots > 0) return {};
+    const custom = this.opts.config.strategies.custom.find((c) => c.name === p.name);
+    return { no_slots_reason: noSlotsReason({ name: p.name, custom }, this.opts.config.topology, this.scope, this.chainExpirations, this.universe) };
+  }
+
   /** Counts and final hashes; deterministic (no timings, no paths). */
   summary(): EngineSummary {
     const strategies: Record<string, PipelineSummary> = {};
@@ -276,6 +292,7 @@ export class Engine {
         populated: p.staging.populated,
         pending: p.staging.changedCount,
         ...(p.failure !== undefined ? { error: p.failure } : {}),
+        ...this.noSlots(p),
       };
     }
     const s = this.scope;

@@ -114,13 +114,22 @@ let tmpCounter = 0;
  * sorted by name, sim), nested `sim.params` keys sorted, so equal manifests are equal bytes.
  */
 export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
-  const target = path.join(dir, MANIFEST_FILE);
-  const tmp = path.join(dir, `.${MANIFEST_FILE}.${process.pid}.${++tmpCounter}.tmp`);
-  await fsp.writeFile(tmp, formatManifest(manifest));
+  await writeFileAtomic(path.join(dir, MANIFEST_FILE), formatManifest(manifest));
+}
+
+/**
+ * Writes `target` atomically: a temp file `.<name>.<pid>.<n>.tmp` beside it, then a rename, so a
+ * reader sees the old file or the new one, never half of one. When the write or the rename fails
+ * (ENOSPC, EACCES…) the temp file is removed — a full disk leaves no 0-byte leftovers — and the
+ * error is rethrown unchanged (it names the temp file; callers say which file they were writing).
+ */
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${++tmpCounter}.tmp`);
   try {
+    await fsp.writeFile(tmp, data);
     await fsp.rename(tmp, target);
   } catch (err) {
-    await fsp.rm(tmp, { force: true });
+    await fsp.rm(tmp, { force: true }).catch(() => undefined); // e.g. ENOTDIR: there is nothing to remove
     throw err;
   }
 }
