@@ -122,6 +122,15 @@ describe('admission worked examples (DESIGN §2.2)', () => {
     expect(tile?.score).toBe(-1.354784);
   });
 
+  it('trades for a root no chain page lists are counted as leg_unknown_root (also when they came first)', () => {
+    const ndx = contract(20000, 'C', 'NDXP');
+    const engine = run(makeConfig(), [factsInput(T0 - SEC, trade(ndx, 50, T0 - SEC - MS)), ...OPEN]).engine;
+    pushOne(engine, factsInput(T0 + SEC, trade(ndx, 51, T0 + SEC - MS), trade(C(5900), 9, T0 + SEC - MS)));
+    expect(engine.summary().skipped['leg_unknown_root']).toBe(2);
+    // SPXW is listed by the chain: its trades are not counted.
+    expect(run(makeConfig(), [...OPEN, factsInput(T0 + SEC, trade(C(5900), 9, T0 + SEC - MS))]).engine.summary().skipped['leg_unknown_root']).toBeUndefined();
+  });
+
   it('a WS trade that arrives before the first chain snapshot is kept and prices the tile once the topology exists', () => {
     const c = C(5900);
     const { versions } = run(makeConfig(), [

@@ -100,6 +100,9 @@ export class Engine {
   readonly pipelines: readonly Pipeline[];
   /** Inputs the engine skipped, by reason (other-ticker spot, incomplete snapshots…). */
   readonly skipped = new Tally();
+  /** Leg facts by contract root, and the roots chain pages listed: for `leg_unknown_root`. */
+  private readonly legRoots = new Map<string, number>();
+  private readonly chainRoots = new Set<string>();
   private scope: Scope | undefined;
   private topologyBuiltAt = 0;
   /** Expirations listed by the snapshot that fixed the scope (sorted): facts for `no_slots_reason`. */
@@ -162,6 +165,7 @@ export class Engine {
     switch (input.type) {
       case 'chain_page':
         this.inputs.chain_page++;
+        for (const c of input.contracts) this.chainRoots.add(c.root);
         this.applyFacts(input.facts, emit);
         {
           const complete = this.assembler.add(input);
@@ -231,6 +235,8 @@ export class Engine {
       const f = facts[i]!;
       this.position.step = i;
       if (f.kind === 'leg') {
+        const root = f.contract.root;
+        this.legRoots.set(root, (this.legRoots.get(root) ?? 0) + 1);
         if (!this.marks.admit(f)) continue;
         for (const p of this.pipelines) {
           if (!p.failure) this.guard(p, this.clock!, emit, () => p.staging.onLeg(f.contract.ticker, this.marks, this.spotValue));
@@ -281,6 +287,19 @@ export class Engine {
     return { no_slots_reason: noSlotsReason({ name: p.name, custom }, this.opts.config.topology, this.scope, this.chainExpirations, this.universe) };
   }
 
+  /**
+   * The skipped-input counts, plus `leg_unknown_root`: leg facts (admitted or not) for contracts
+   * whose root no chain page listed — another underlying's trades, which can never price a tile.
+   * Counted at the end, so a trade that arrived before the first snapshot is judged by it too.
+   */
+  private skippedCounts(): Record<string, number> {
+    let unknown = 0;
+    if (this.chainRoots.size > 0) for (const [root, n] of this.legRoots) if (!this.chainRoots.has(root)) unknown += n;
+    if (unknown === 0) return this.skipped.toJSON();
+    const counts: Record<string, number> = { ...this.skipped.toJSON(), leg_unknown_root: unknown };
+    return Object.fromEntries(Object.keys(counts).sort().map((k) => [k, counts[k]!]));
+  }
+
   /** Counts and final hashes; deterministic (no timings, no paths). */
   summary(): EngineSummary {
     const strategies: Record<string, PipelineSummary> = {};
@@ -311,7 +330,7 @@ export class Engine {
             contracts: this.universe.size,
           }
         : null,
-      skipped: this.skipped.toJSON(),
+      skipped: this.skippedCounts(),
       strategies,
     };
   }
