@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '../errors.js';
@@ -30,12 +30,30 @@ export interface RawLine {
   readonly text: string;
 }
 
-/** What reading found wrong: skipped lines by reason, and files whose tail was cut. */
+/** What reading found wrong: skipped lines by reason, and files whose tail was cut or damaged. */
 export interface ReadReport {
-  /** `no_recv_us` / `bad_json`, details `file:line`. */
+  /** `no_recv_us` / `bad_json` / `line_too_long` (and the time outliers), details `file:line`. */
   readonly bad: Tally;
-  /** At most one entry per file: which file, and why its data stopped early. */
+  /**
+   * At most one entry per file: which file, and why its data stopped early (truncated, torn,
+   * corrupt) or what was wrong without losing lines (CRC mismatch, trailing garbage).
+   */
   readonly cuts: { file: string; reason: string }[];
+}
+
+/** Longest line kept by default (bytes, without the newline); see {@link ReaderOptions}. */
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/** How lines are read. */
+export interface ReaderOptions {
+  /**
+   * A line longer than this many UTF-8 bytes (without its newline) is skipped and counted as
+   * `line_too_long`: once it passes the limit, its text is dropped and the rest of it is only
+   * counted up to its newline, so no more than the limit is ever held. Default
+   * {@link DEFAULT_MAX_LINE_BYTES}: far above any real line, far below what one JavaScript string
+   * can hold (~512 MiB, beyond which a read would die with "Invalid string length").
+   */
+  maxLineBytes?: number;
 }
 
 /** A fresh, empty report. */
@@ -57,6 +75,8 @@ export interface RecordingFiles {
  * Lists a recording's files. The directory is the truth (the manifest's file list is informative):
  * streams appear in STREAM_NAMES order, each with its files in name order (`options.0001…` before
  * `options.0002…`); streams without files are absent.
+ * @throws InputError when the directory cannot be listed, or when an entry named like a stream
+ * file is not a regular file (a directory, socket, …); symlinks to regular files are accepted.
  */
 export async function listRecordingFiles(dir: string): Promise<RecordingFiles> {
   let entries;
@@ -69,7 +89,8 @@ export async function listRecordingFiles(dir: string): Promise<RecordingFiles> {
   const other: string[] = [];
   for (const e of entries) {
     const m = STREAM_FILE_RE.exec(e.name);
-    if (m && (e.isFile() || e.isSymbolicLink())) {
+    if (m) {
+      if (!e.isFile()) await assertStreamFile(dir, e);
       const stream = m[1] as StreamName;
       const list = byStream.get(stream) ?? [];
       list.push(e.name);
@@ -84,6 +105,31 @@ export async function listRecordingFiles(dir: string): Promise<RecordingFiles> {
     if (list) streams.set(s, list.sort());
   }
   return { streams, other: other.sort() };
+}
+
+/**
+ * A name that matches the stream-file pattern must be a regular file (or a symlink to one): a
+ * directory, socket, FIFO or device there is an InputError — skipping it would replay part of the
+ * recording as if it were all of it. A broken symlink is left to the read, which names the cause.
+ */
+async function assertStreamFile(dir: string, e: Dirent): Promise<void> {
+  let st: Stats;
+  try {
+    st = await fsp.stat(path.join(dir, e.name));
+  } catch {
+    return;
+  }
+  if (st.isFile()) return;
+  const kind = st.isDirectory()
+    ? 'a directory'
+    : st.isSocket()
+      ? 'a socket'
+      : st.isFIFO()
+        ? 'a named pipe (FIFO)'
+        : st.isCharacterDevice() || st.isBlockDevice()
+          ? 'a device'
+          : 'a special file';
+  throw new InputError(`recording ${dir}: ${e.name} is ${kind}, not a stream file`);
 }
 
 /** {@link listRecordingFiles} without the unknown files. */
@@ -127,9 +173,11 @@ export function extractRecvUs(text: string): number | 'bad_json' | 'no_recv_us' 
 
 /**
  * Streams the lines of one stream's files, in the order given. Constant memory (one chunk plus the
- * current line). Empty lines are skipped silently; lines without a usable `recv_us` are counted in
- * `report.bad` and skipped. A truncated/corrupt gzip or a torn last line (no newline at EOF and not
- * valid JSON) never throws: everything before it is yielded and one entry goes to `report.cuts`.
+ * current line, at most `maxLineBytes`). Empty lines are skipped silently; lines without a usable
+ * `recv_us` and lines longer than `maxLineBytes` are counted in `report.bad` and skipped. A
+ * truncated or damaged gzip or a torn last line never throws: everything decodable before it is
+ * yielded and one entry goes to `report.cuts` (rules: ARCHITECTURE.md, "Around the engine",
+ * Recording format).
  * @throws InputError when a file cannot be opened or read.
  */
 export async function* readStreamLines(
@@ -137,18 +185,28 @@ export async function* readStreamLines(
   stream: StreamName,
   files: readonly string[],
   report: ReadReport,
+  opts: ReaderOptions = {},
 ): AsyncGenerator<RawLine> {
-  yield* dropTimeOutliers(readFilesInOrder(dir, stream, files, report), report.bad);
+  yield* dropTimeOutliers(readFilesInOrder(dir, stream, files, report, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES), report.bad);
 }
 
-async function* readFilesInOrder(dir: string, stream: StreamName, files: readonly string[], report: ReadReport): AsyncGenerator<RawLine> {
-  for (const file of files) yield* readFileLines(dir, stream, file, report);
+async function* readFilesInOrder(dir: string, stream: StreamName, files: readonly string[], report: ReadReport, maxLineBytes: number): AsyncGenerator<RawLine> {
+  for (const file of files) yield* readFileLines(dir, stream, file, report, maxLineBytes);
 }
 
-async function* readFileLines(dir: string, stream: StreamName, file: string, report: ReadReport): AsyncGenerator<RawLine> {
+/** True when `text` is longer than `max` UTF-8 bytes (cheap unless it is close to `max`). */
+function exceeds(text: string, max: number): boolean {
+  if (text.length * 3 <= max) return false; // a UTF-16 code unit is at most 3 UTF-8 bytes
+  if (text.length > max) return true; // … and at least 1
+  return Buffer.byteLength(text) > max;
+}
+
+async function* readFileLines(dir: string, stream: StreamName, file: string, report: ReadReport, maxLineBytes: number): AsyncGenerator<RawLine> {
   const end: ChunkEnd = {};
   const decoder = new StringDecoder('utf8');
-  let parts: string[] = []; // the current, unterminated line
+  let parts: string[] = []; // the current, unterminated line (dropped once it is too long)
+  let partBytes = 0; // its UTF-8 bytes so far (still counted while an overlong line is skipped)
+  let skipping = false; // the current line is too long: its bytes are discarded up to its newline
   let lineNo = 0;
   const toLine = (text: string): RawLine | undefined => {
     lineNo++;
@@ -159,50 +217,85 @@ async function* readFileLines(dir: string, stream: StreamName, file: string, rep
     report.bad.add(recv, `${file}:${lineNo}`);
     return undefined;
   };
+  const tooLong = (): undefined => {
+    lineNo++;
+    report.bad.add('line_too_long', `${file}:${lineNo}`);
+    return undefined;
+  };
+  /** A line found whole inside one decoded piece. */
+  const whole = (text: string): RawLine | undefined => (exceeds(text, maxLineBytes) ? tooLong() : toLine(text));
+  /** Adds text without a newline to the current line. */
+  const extend = (text: string): void => {
+    if (text.length === 0) return;
+    partBytes += Buffer.byteLength(text);
+    if (skipping) return;
+    if (partBytes > maxLineBytes) {
+      parts = [];
+      skipping = true;
+    } else parts.push(text);
+  };
+  /** Ends the current line with `head`, the text before its newline. */
+  const finish = (head: string): RawLine | undefined => {
+    const line = skipping || partBytes + Buffer.byteLength(head) > maxLineBytes ? tooLong() : toLine(parts.join('') + head);
+    parts = [];
+    partBytes = 0;
+    skipping = false;
+    return line;
+  };
   for await (const chunk of readFileChunks(path.join(dir, file), file.endsWith('.gz'), end)) {
     const piece = decoder.write(chunk);
     let nl = piece.indexOf('\n');
     if (nl === -1) {
-      parts.push(piece);
+      extend(piece);
       continue;
     }
-    let first = piece.slice(0, nl);
-    if (parts.length > 0) {
-      first = parts.join('') + first;
-      parts = [];
-    }
-    let line = toLine(first);
+    let line = partBytes > 0 || skipping ? finish(piece.slice(0, nl)) : whole(piece.slice(0, nl));
     if (line) yield line;
     let start = nl + 1;
     while ((nl = piece.indexOf('\n', start)) !== -1) {
-      line = toLine(piece.slice(start, nl));
+      line = whole(piece.slice(start, nl));
       if (line) yield line;
       start = nl + 1;
     }
-    if (start < piece.length) parts.push(piece.slice(start));
+    extend(piece.slice(start));
   }
-  const tail = parts.join('') + decoder.end();
+  extend(decoder.end());
   let torn = '';
-  if (tail.trim().length > 0) {
-    // No newline at EOF: keep the line only if it is complete JSON (a writer that omitted the final
-    // newline); otherwise it is the torn end of an interrupted write.
-    let complete = true;
-    try {
-      JSON.parse(tail);
-    } catch {
-      complete = false;
-    }
-    if (complete) {
-      const line = toLine(tail);
-      if (line) yield line;
-    } else {
-      torn = `torn last line dropped (${Buffer.byteLength(tail)} bytes without newline)`;
+  if (skipping) {
+    tooLong(); // an overlong last line without a newline: too long, whether or not it was torn
+  } else {
+    const tail = parts.join('');
+    if (tail.trim().length > 0) {
+      // No newline at EOF: keep the line only if it is complete JSON (a writer that omitted the
+      // final newline); otherwise it is the torn end of an interrupted write (or of the data
+      // inflated before gzip damage).
+      let complete = true;
+      try {
+        JSON.parse(tail);
+      } catch {
+        complete = false;
+      }
+      if (complete) {
+        const line = toLine(tail);
+        if (line) yield line;
+      } else if (end.corrupt) {
+        torn = `the ${partBytes} bytes of line ${lineNo + 1} inflated before the damage were dropped`;
+      } else {
+        torn = `torn last line dropped (${partBytes} bytes without newline)`;
+      }
     }
   }
-  if (end.cut !== undefined || torn !== '') {
-    const reasons = [end.cut, torn].filter((r) => r !== undefined && r !== '').join('; ');
-    report.cuts.push({ file, reason: `${reasons} — kept everything up to line ${lineNo}` });
+  const reasons = [...(end.warnings ?? [])];
+  if (end.corrupt) {
+    const { at, unread, why } = end.corrupt;
+    const kept = lineNo === 0 ? 'kept no lines' : `kept lines 1..${lineNo}`;
+    reasons.push(`gzip data corrupt at compressed byte ${at} (${why}): ${kept}; the rest of the file (${unread} compressed bytes) is unreadable`);
+    if (torn !== '') reasons.push(torn);
+  } else if (end.cut !== undefined || torn !== '') {
+    const cut = [end.cut, torn].filter((r) => r !== undefined && r !== '').join('; ');
+    reasons.push(`${cut} — kept everything up to line ${lineNo}`);
   }
+  if (reasons.length > 0) report.cuts.push({ file, reason: reasons.join('; ') });
 }
 
 /** Receive-time window of {@link readRecording}: `from_us` inclusive, `to_us` exclusive. */
@@ -215,12 +308,12 @@ export interface ReadWindow {
  * All lines of a recording in replay order (by `recv_us`, ties by stream name, then line order),
  * restricted to `[from_us, to_us)`. Stops reading at the first merged line at or after `to_us`
  * (streams are in receive order). Bad lines and cut tails go to `report`.
- * @throws InputError when `dir` is not a readable recording (see readManifest).
+ * @throws InputError when `dir` is not a readable recording (see readManifest, listRecordingFiles).
  */
-export async function* readRecording(dir: string, opts: ReadWindow, report: ReadReport): AsyncGenerator<RawLine> {
+export async function* readRecording(dir: string, opts: ReadWindow & ReaderOptions, report: ReadReport): AsyncGenerator<RawLine> {
   await readManifest(dir);
   const files = await listStreamFiles(dir);
-  const sources = [...files].map(([stream, list]) => readStreamLines(dir, stream, list, report));
+  const sources = [...files].map(([stream, list]) => readStreamLines(dir, stream, list, report, opts));
   const from = opts.from_us ?? -Infinity;
   const to = opts.to_us ?? Infinity;
   for await (const line of mergeStreams(sources)) {
@@ -252,7 +345,7 @@ export interface RecordingSpan {
  * bars). Cost: a full read — decompression and newline splitting of all files, no JSON parsing of
  * normal lines — roughly the I/O part of a replay. Bad lines and cuts go to `report`.
  */
-export async function scanRecordingSpan(dir: string, report: ReadReport = newReadReport()): Promise<RecordingSpan> {
+export async function scanRecordingSpan(dir: string, report: ReadReport = newReadReport(), opts: ReaderOptions = {}): Promise<RecordingSpan> {
   await readManifest(dir);
   const files = await listStreamFiles(dir);
   const streams = new Map<StreamName, StreamSpan>();
@@ -260,7 +353,7 @@ export async function scanRecordingSpan(dir: string, report: ReadReport = newRea
   let last: number | undefined;
   for (const [stream, list] of files) {
     let span: StreamSpan | undefined;
-    for await (const line of readStreamLines(dir, stream, list, report)) {
+    for await (const line of readStreamLines(dir, stream, list, report, opts)) {
       if (!span) {
         span = { lines: 1, first_us: line.recv_us, last_us: line.recv_us, regressions: 0 };
         continue;
