@@ -49,12 +49,26 @@ describe('fixtures replay to their committed hashes', () => {
   // Through the CLI as users run it: `verify` replays flat out in worker threads and paced in one
   // thread, compares both, and checks the expect file (this is what CI relies on).
   for (const name of names) {
-    it(`heatmap verify ${name} --expect ${name}.expect.json`, async () => {
-      const r = await runCli(['verify', path.join('fixtures', name), '--expect', path.join('fixtures', `${name}.expect.json`)]);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/✓ deterministic: \d+ output lines identical in both runs, final hashes match/);
-    });
+    for (const format of ['1', '2']) {
+      it(`heatmap verify ${name} --format ${format} --expect ${name}.expect.json`, async () => {
+        const r = await runCli(['verify', path.join('fixtures', name), '--format', format, '--expect', path.join('fixtures', `${name}.expect.json`)]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toContain(`(format ${format})`);
+        expect(r.stdout).toMatch(/✓ deterministic: \d+ output lines identical in both runs, final hashes match/);
+      });
+    }
   }
+
+  it('the expect files hold both hash chains, and they differ (format 2 has its own chain)', async () => {
+    for (const name of names) {
+      const e = JSON.parse(await readFile(path.join(FIXTURES, `${name}.expect.json`), 'utf8')) as Expect & { format2: Expect };
+      expect(Object.keys(e.format2.strategies)).toEqual(Object.keys(e.strategies));
+      for (const [s, w] of Object.entries(e.strategies)) {
+        expect(e.format2.strategies[s]!.versions).toBe(w.versions);
+        expect(e.format2.strategies[s]!.final_hash).not.toBe(w.final_hash);
+      }
+    }
+  });
 
   it('the closed market publishes exactly once per strategy', async () => {
     const want = JSON.parse(await readFile(path.join(FIXTURES, 'closed-30m.expect.json'), 'utf8')) as Expect;

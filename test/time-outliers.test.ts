@@ -119,3 +119,28 @@ describe('the per-stream rule on hand-made sequences', () => {
     expect((await run([1, 2, 3, 60_000_000])).kept).toEqual([1, 2, 3, 60_000_000]);
   });
 });
+
+describe('split files whose contents are out of name order', () => {
+  it('are read in receive-time order: the same versions as the unsplit recording, and a note on stderr', async () => {
+    const { dir: d, cleanup: done } = await tempDir('heatmap-split-');
+    try {
+      const rec = path.join(d, 'rec');
+      await fsp.cp(base, rec, { recursive: true });
+      const file = path.join(rec, 'options.ndjson.gz');
+      const lines = gunzipSync(await fsp.readFile(file)).toString('utf8').split('\n').filter((l) => l !== '');
+      const half = Math.floor(lines.length / 2);
+      await fsp.rm(file);
+      // The later half gets the lower number.
+      await fsp.writeFile(path.join(rec, 'options.0001.ndjson.gz'), gzipSync(lines.slice(half).join('\n') + '\n'));
+      await fsp.writeFile(path.join(rec, 'options.0002.ndjson.gz'), gzipSync(lines.slice(0, half).join('\n') + '\n'));
+      const expected = await versionLines(base, '--jobs', '1');
+      expect(await versionLines(rec, '--jobs', '1')).toEqual(expected);
+      expect(await versionLines(rec, '--jobs', '2')).toEqual(expected);
+      const r = await runCli(['replay', rec, '--jobs', '1', '--no-progress']);
+      expect(r.stderr).toContain('options: split files read in receive-time order, not name order: options.0002.ndjson.gz, options.0001.ndjson.gz');
+      expect((parseNdjson(r.stdout).at(-1) as { bad: { total: number } }).bad.total).toBe(0);
+    } finally {
+      await done();
+    }
+  });
+});

@@ -10,6 +10,7 @@ export interface ConvertCliOptions {
   rowGroupSize?: string;
   overwrite?: boolean;
   progress?: boolean;
+  format?: string;
 }
 
 /** `heatmap convert REC --to parquet --out DIR`. Parquet modules are imported inside the action. */
@@ -17,8 +18,9 @@ export function convertCommand(): Command {
   return new Command('convert')
     .description('convert a recording (or a versions NDJSON file from replay) into Parquet tables for DuckDB, pandas, Polars, Spark')
     .argument('<input>', 'recording directory, or a versions .ndjson[.gz] file written by heatmap replay')
-    .requiredOption('--to <format>', 'output format (only "parquet")')
-    .requiredOption('--out <dir>', 'output directory for the .parquet files')
+    .requiredOption('--to <parquet|ndjson>', 'parquet: tables for DuckDB & co; ndjson: a versions file in another stream format (--format)')
+    .option('--out <dir|file>', 'parquet: output directory (required); ndjson: output file (default stdout)')
+    .option('--format <1>', 'with --to ndjson: the stream format to write; 1 folds a format 2 versions file into format 1, byte for byte')
     .option('--row-group-size <rows>', 'rows per row group (default 65536; memory grows with it)')
     .option('--overwrite', 'replace existing .parquet tables in the output directory')
     .addOption(new Option('--progress', 'show a progress bar on stderr even when it is not a terminal'))
@@ -29,11 +31,22 @@ export function convertCommand(): Command {
         'From a versions NDJSON file: tiles.parquet (one row per tile per published version).\n' +
         'Times are TIMESTAMP(MICROS, UTC) columns named *_us; raw Massive ns stamps are exact INT64 *_ns.\n' +
         'A JSON summary goes to stdout; progress and warnings to stderr.\n' +
+        'From a format 2 versions file with --to ndjson --format 1: the format 1 stream it folds to, byte for byte\n' +
+        '(hash chains included), e.g. for tools written against format 1.\n' +
         '\nExample:\n  heatmap convert recordings/demo --to parquet --out out/demo\n' +
+        '  heatmap convert versions.ndjson --to ndjson --format 1 --out versions-v1.ndjson\n' +
         "  duckdb -c \"select ticker, count(*) from 'out/demo/trades.parquet' group by 1\"",
     )
     .action(async (input: string, opts: ConvertCliOptions) => {
-      if (opts.to !== 'parquet') throw new UsageError(`--to "${opts.to}" is not supported — the only format is parquet`);
+      if (opts.to === 'ndjson') {
+        if (opts.format !== '1') throw new UsageError('--to ndjson needs --format 1 (a format 2 stream is what replay writes by default; format 1 → 2 needs a replay with --format 2)');
+        const { foldVersionsFile } = await import('./fold-run.js');
+        await foldVersionsFile(input, opts.out);
+        return;
+      }
+      if (opts.to !== 'parquet') throw new UsageError(`--to "${opts.to}" is not supported — use parquet or ndjson`);
+      if (opts.out === undefined) throw new UsageError('--to parquet needs --out DIR');
+      if (opts.format !== undefined) throw new UsageError('--format goes with --to ndjson');
       const rowGroupRows = opts.rowGroupSize !== undefined ? parsePositiveInt(opts.rowGroupSize, '--row-group-size') : undefined;
       await runConvert(input, opts.out!, { rowGroupRows, overwrite: opts.overwrite === true, progress: opts.progress });
     });

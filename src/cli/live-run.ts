@@ -1,3 +1,4 @@
+import { parseFormat } from './parse-options.js';
 import { resolveStrategies } from '../strategies/index.js';
 import { devNull } from 'node:os';
 import chalk from 'chalk';
@@ -55,7 +56,8 @@ export async function runLiveCommand(cli: LiveCliOptions): Promise<void> {
   rec.now = now;
 
   const strategies = enabledStrategyNames(config);
-  const engine = new Engine({ config, underlying: rec.underlying, strategies: resolveStrategies(config) });
+  const format = parseFormat(cli.format);
+  const engine = new Engine({ config, underlying: rec.underlying, strategies: resolveStrategies(config), format });
   const bad = new Tally();
   const decoder = new LineDecoder(rec.underlying, bad);
   // NDJSON: --out wins; else stdout, unless a dashboard (--sse) or the TUI is what the user wants.
@@ -66,7 +68,7 @@ export async function runLiveCommand(cli: LiveCliOptions): Promise<void> {
   const consumers: OutputConsumer[] = [];
   if (sse) {
     const { createSseConsumer } = await import('../sinks/sse-consumer.js');
-    consumers.push(await createSseConsumer({ settings: sse, strategies, keepServing: false, handleSignals: false, log }));
+    consumers.push(await createSseConsumer({ settings: sse, strategies, format, keepServing: false, handleSignals: false, log }));
   }
   if (tuiTerminal) {
     const ctx: ConsumerContext = { underlying: rec.underlying, strategies, pacer: undefined, abort };
@@ -120,13 +122,14 @@ export async function runLiveCommand(cli: LiveCliOptions): Promise<void> {
     lines: feed.lines,
     bad,
     cuts: [],
+    notes: [],
     first_recv_us: feed.first_us,
     last_recv_us: feed.last_us,
     aborted: false,
   };
   for (const c of consumers) await c.close(failure === undefined ? result : undefined);
   // A session that failed before its first line (bad key, --record dir taken) has nothing to sum up.
-  if (failure === undefined || feed.lines > 0) sink.write(JSON.stringify(summaryRecord(result)));
+  if (failure === undefined || feed.lines > 0) sink.write(JSON.stringify(summaryRecord(result, undefined, format)));
   await sink.close();
   if (summary) process.stderr.write(formatSummary(summary) + '\n');
   reportEngine(result, feed);

@@ -1,3 +1,4 @@
+import { FORMAT_FLAG } from './parse-options.js';
 import { Command } from 'commander';
 import { SSE_FLAGS, SSE_HELP, type SseCliOptions } from './sse-options.js';
 
@@ -6,6 +7,7 @@ export interface LiveCliOptions extends SseCliOptions {
   underlying: string;
   record?: string;
   overwrite?: boolean;
+  format?: string;
   tui?: boolean;
   config?: string;
   strategies?: string;
@@ -23,6 +25,7 @@ export function liveCommand(): Command {
   return new Command('live')
     .description('record + engine + SSE in one process: Massive → engine → dashboard, optionally keeping the recording')
     .option('--underlying <ticker>', 'underlying: I:SPX (SPX/SPXW options, spot from the index feed) or an ETF like SPY', 'I:SPX')
+    .option(...FORMAT_FLAG)
     .option(...SSE_FLAGS.sse)
     .option(...SSE_FLAGS.sseHost)
     .option(...SSE_FLAGS.sseSlow)

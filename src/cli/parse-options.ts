@@ -58,3 +58,13 @@ export function parseIsoToUs(text: string, flag: string): number {
 export function formatUs(us: number): string {
   return new Date(Math.floor(us / 1000)).toISOString();
 }
+
+/** The `--format 1|2` flag (DESIGN §3.1): format 2 is the default. */
+export const FORMAT_FLAG = ['--format <1|2>', 'published-version stream format: 2 (default; compact: slots, marks, tile rows) or 1 (every upsert in full)'] as const;
+
+/** Validates `--format`; undefined means the default, 2. */
+export function parseFormat(text: string | undefined): 1 | 2 {
+  if (text === undefined || text === '2') return 2;
+  if (text === '1') return 1;
+  throw new UsageError(`--format "${text}" must be 1 or 2`);
+}

@@ -39,7 +39,7 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
     const onInterrupt = (): void => abort.abort();
     // Quitting the TUI (even after the replay ended) stops serving too; its console shows our log.
     const log = tuiTerminal ? (m: string) => console.error(m) : undefined;
-    consumers.push(await createSseConsumer({ settings: sse, strategies: ctx.strategies, keepServing: !sse.exitAtEnd, handleSignals: true, onInterrupt, stopSignal: abort.signal, log }));
+    consumers.push(await createSseConsumer({ settings: sse, strategies: ctx.strategies, format: flags.format, keepServing: !sse.exitAtEnd, handleSignals: true, onInterrupt, stopSignal: abort.signal, log }));
   }
   // The TUI mounts last: nothing after it can fail and leave the terminal in its hands.
   if (tuiTerminal) consumers.push((await import('../tui/consumer.js')).createTuiConsumer(ctx, tuiTerminal));
@@ -66,6 +66,7 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
         from_us: flags.from_us,
         to_us: flags.to_us,
         keyframes: flags.keyframes,
+        format: flags.format,
         write: (bytes) => sink.writeBytes(bytes),
         drain: drainOrStop,
         onProgress: (p) => bar?.update(p),
@@ -87,6 +88,7 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
       inProcess = await replayRecording({
         dir: recording,
         config,
+        format: flags.format,
         from_us: flags.from_us,
         to_us: flags.to_us,
         pacer,
@@ -121,7 +123,7 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
         truncated: result.cuts,
       }
     : undefined;
-  sink.write(JSON.stringify(summaryRecord(result, run)));
+  sink.write(JSON.stringify(summaryRecord(result, run, flags.format)));
   await sink.close();
   reportToStderr(result, wallMs, pacer, sink.closedByReader);
 }
@@ -161,6 +163,7 @@ function reportToStderr(r: ReplayOutcome, wallMs: number, pacer: Pacer | undefin
   }
   const ignoredTotal = Object.values(ignored).reduce((a, b) => a + b, 0);
   if (ignoredTotal > 0) err.write(chalk.dim(`  ignored ${ignoredTotal} valid but unused values (zero-bid quotes, aggregates)\n`));
+  for (const n of r.notes) err.write(chalk.yellow(`  ${n}\n`));
   for (const c of r.cuts) err.write(chalk.yellow(`  ${c.file}: ${c.reason} (everything before it was replayed)\n`));
   if (pacer && pacer.maxLagMs > 50) err.write(chalk.yellow(`  fell behind the requested pace by up to ${Math.round(pacer.maxLagMs)} ms (no input was dropped)\n`));
 }

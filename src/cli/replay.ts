@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { parseIsoToUs, parsePositiveInt, parsePositiveNumber } from './parse-options.js';
+import { FORMAT_FLAG, parseFormat, parseIsoToUs, parsePositiveInt, parsePositiveNumber } from './parse-options.js';
 import { SSE_FLAGS, SSE_HELP, type SseCliOptions } from './sse-options.js';
 
 export interface ReplayCliOptions extends SseCliOptions {
@@ -18,6 +18,7 @@ export interface ReplayCliOptions extends SseCliOptions {
   /** Directory for `tiles.parquet` (tile history, one row per tile per version). */
   parquet?: string;
   jobs?: string;
+  format?: string;
 }
 
 /** `--speed max|N` → 'max' or a positive number. */
@@ -38,6 +39,7 @@ export function replayCommand(): Command {
     .option('--to <iso>', 'stop before this receive time (exclusive)')
     .addOption(new Option('--progress', 'show a progress bar on stderr even when it is not a terminal'))
     .addOption(new Option('--no-progress', 'never show the progress bar'))
+    .option(...FORMAT_FLAG)
     .option('--keyframes <n>', 'also write a {"type":"snapshot"} line with the full tile set every N versions of a strategy')
     .option(
       '--jobs <n>',
@@ -57,7 +59,7 @@ export function replayCommand(): Command {
     .option('--parquet <dir>', 'also write the tile history to DIR/tiles.parquet (one row per tile per published version)')
     .addHelpText(
       'after',
-      '\nOutput: one JSON object per line — "version" (per strategy, with upserts and a hash chain), "gap",\n' +
+      '\nOutput: one JSON object per line — "version" (per strategy: what changed, and a hash chain), "gap",\n' +
         'optional "snapshot" keyframes, and a final "summary". Logs and progress go to stderr only.\n' +
         'The stream is byte-identical for the same recording and config at any --speed.',
     )
@@ -75,6 +77,7 @@ export function parseReplayFlags(opts: ReplayCliOptions): {
   to_us: number | undefined;
   keyframes: number | undefined;
   jobs: number | undefined;
+  format: 1 | 2;
 } {
   const speed = opts.speed !== undefined ? parseSpeed(opts.speed) : opts.tui ? 1 : 'max';
   const from_us = opts.from !== undefined ? parseIsoToUs(opts.from, '--from') : undefined;
@@ -82,5 +85,5 @@ export function parseReplayFlags(opts: ReplayCliOptions): {
   if (from_us !== undefined && to_us !== undefined && to_us <= from_us) throw new UsageError('--to must be after --from');
   const keyframes = opts.keyframes !== undefined ? parsePositiveInt(opts.keyframes, '--keyframes') : undefined;
   const jobs = opts.jobs !== undefined ? parsePositiveInt(opts.jobs, '--jobs') : undefined;
-  return { speed, from_us, to_us, keyframes, jobs };
+  return { speed, from_us, to_us, keyframes, jobs, format: parseFormat(opts.format) };
 }

@@ -9,7 +9,7 @@ import { replayRecording, type ReplayOutcome } from '../replay/replay.js';
 import { outputBytes } from '../engine/output-lines.js';
 import { loadEngineConfig } from './config-file.js';
 import { InputError, RuntimeError } from '../errors.js';
-import { parsePositiveNumber } from './parse-options.js';
+import { parseFormat, parsePositiveNumber } from './parse-options.js';
 import { spanOf } from './replay-run.js';
 import type { VerifyCliOptions } from './verify.js';
 import type { EngineConfig } from '../engine/config.js';
@@ -25,8 +25,12 @@ interface RunTrace {
 
 /** The expect file: per strategy, the version count, the final hash, and every version's hash prefix. */
 export interface ExpectFile {
-  strategies: Record<string, { versions: number; final_hash: string; hashes?: string[] }>;
+  /** Format 1 hash chains (the original section). */
+  strategies: ExpectStrategies;
+  /** Format 2 hash chains (DESIGN §3.1). */
+  format2?: { strategies: ExpectStrategies };
 }
+type ExpectStrategies = Record<string, { versions: number; final_hash: string; hashes?: string[] }>;
 
 /** Hash prefix length kept per version in expect files: enough to name the first diverging version. */
 const PREFIX = 16;
@@ -47,12 +51,13 @@ function noSlotsOf(r: ReplayOutcome): Record<string, string> {
 
 const VERSION_START = Buffer.from('{"type":"version"');
 const UPSERTS = Buffer.from(',"upserts":');
+const SLOTS = Buffer.from(',"slots":');
 
 /**
  * Run 1 of verify: flat out, with the strategies in worker threads when there is more than one
  * core — so verify also checks that the parallel merge gives the in-process bytes.
  */
-async function traceParallelRun(dir: string, manifest: Manifest, config: EngineConfig, jobs: number): Promise<RunTrace> {
+async function traceParallelRun(dir: string, manifest: Manifest, config: EngineConfig, jobs: number, format: 1 | 2): Promise<RunTrace> {
   const lines: string[] = [];
   const versions: RunTrace['versions'] = [];
   const r = await replayInParallel({
@@ -60,12 +65,13 @@ async function traceParallelRun(dir: string, manifest: Manifest, config: EngineC
     manifest,
     config,
     jobs,
+    format,
     write: (bytes) => {
       const line = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length - 1); // without its newline, as outputBytes() gives it
       lines.push(createHash('sha1').update(line).digest('hex'));
       if (line.subarray(0, VERSION_START.length).equals(VERSION_START)) {
-        // the identity fields precede the upserts (DESIGN §3 key order): parse only those
-        const head = line.subarray(0, line.indexOf(UPSERTS)).toString('utf8');
+        // the identity fields precede the upserts / slots (DESIGN §3 key order): parse only those
+        const head = line.subarray(0, line.indexOf(format === 2 ? SLOTS : UPSERTS)).toString('utf8');
         const v = JSON.parse(`${head}}`) as RunTrace['versions'][number];
         versions.push({ strategy: v.strategy, version: v.version, at_us: v.at_us, hash: v.hash });
       }
@@ -75,12 +81,13 @@ async function traceParallelRun(dir: string, manifest: Manifest, config: EngineC
   return { lines, versions, strategies: strategyTrace(r), noSlots: noSlotsOf(r) };
 }
 
-async function traceRun(dir: string, config: EngineConfig, speed: number | 'max'): Promise<RunTrace> {
+async function traceRun(dir: string, config: EngineConfig, speed: number | 'max', format: 1 | 2): Promise<RunTrace> {
   const lines: string[] = [];
   const versions: RunTrace['versions'] = [];
   const r = await replayRecording({
     dir,
     config,
+    format,
     pacer: speed === 'max' ? undefined : new Pacer(speed),
     onOutput: (out) => {
       // A digest per line keeps memory small on long recordings while still catching any byte change.
@@ -110,16 +117,22 @@ export function firstDivergence(a: RunTrace, b: RunTrace): string | undefined {
 export async function runVerify(dir: string, opts: VerifyCliOptions): Promise<void> {
   const config = await loadEngineConfig(opts.config, opts.strategies, { runsStrategies: true });
   const manifest = await readManifest(dir);
-  let expect: ExpectFile | undefined;
-  if (opts.expect !== undefined) expect = await readExpect(opts.expect);
+  const format = parseFormat(opts.format);
+  let expectFile: ExpectFile | undefined;
+  if (opts.expect !== undefined) expectFile = await readExpect(opts.expect);
+  let expect: { strategies: ExpectStrategies } | undefined;
+  if (expectFile) {
+    expect = format === 1 ? expectFile : expectFile.format2;
+    if (!expect) throw new InputError(`expect file ${opts.expect} has no format 2 hashes ("format2"): add them with --write-expect, or verify --format 1`);
+  }
   const span = spanOf(manifest.streams);
   const spanS = span.first !== undefined && span.last !== undefined ? (span.last - span.first) / 1e6 : 120;
   const paced = opts.speed !== undefined ? parsePositiveNumber(opts.speed, '--speed') : Math.max(1, Math.round(spanS / 2));
   const out = process.stdout;
   const jobs = defaultJobs(enabledStrategyNames(config).length);
-  out.write(`verify ${dir}: run 1 at --speed max${jobs > 1 ? ` in ${jobs} worker threads` : ''}, run 2 at --speed ${paced} in one thread\n`);
-  const a = jobs > 1 ? await traceParallelRun(dir, manifest, config, jobs) : await traceRun(dir, config, 'max');
-  const b = await traceRun(dir, config, paced);
+  out.write(`verify ${dir} (format ${format}): run 1 at --speed max${jobs > 1 ? ` in ${jobs} worker threads` : ''}, run 2 at --speed ${paced} in one thread\n`);
+  const a = jobs > 1 ? await traceParallelRun(dir, manifest, config, jobs, format) : await traceRun(dir, config, 'max', format);
+  const b = await traceRun(dir, config, paced, format);
   const problems: string[] = [];
   const div = firstDivergence(a, b);
   if (div) problems.push(`the two runs differ — ${div}`);
@@ -151,11 +164,14 @@ export async function runVerify(dir: string, opts: VerifyCliOptions): Promise<vo
     throw new RuntimeError(`verification failed for ${dir}`);
   }
   if (opts.writeExpect !== undefined) {
-    const strategies: ExpectFile['strategies'] = {};
+    const strategies: ExpectStrategies = {};
     for (const [name, st] of Object.entries(a.strategies)) {
       strategies[name] = { ...st, hashes: a.versions.filter((v) => v.strategy === name).map((v) => v.hash.slice(0, PREFIX)) };
     }
-    await writeExpect(opts.writeExpect, formatExpect({ strategies }));
+    // Keep the other format's section of an existing file.
+    const old = await readExpect(opts.writeExpect).catch(() => undefined);
+    const next: ExpectFile = format === 1 ? { strategies, ...(old?.format2 ? { format2: old.format2 } : {}) } : { strategies: old?.strategies ?? {}, format2: { strategies } };
+    await writeExpect(opts.writeExpect, formatExpect(next));
     out.write(`wrote ${opts.writeExpect}\n`);
   }
   out.write(chalk.green(`✓ deterministic: ${a.lines.length} output lines identical in both runs${expect ? `, final hashes match ${opts.expect}` : ''}\n`));
@@ -186,19 +202,31 @@ async function readExpect(path: string): Promise<ExpectFile> {
   }
   const s = (raw as ExpectFile | null)?.strategies;
   if (!s || typeof s !== 'object') throw new InputError(`expect file ${path} has no "strategies" object`);
+  checkStrategies(path, 'strategies', s);
+  const f2 = (raw as ExpectFile).format2;
+  if (f2 === undefined) return { strategies: s };
+  if (!f2 || typeof f2.strategies !== 'object' || f2.strategies === null) throw new InputError(`expect file ${path}: "format2" needs a "strategies" object`);
+  checkStrategies(path, 'format2.strategies', f2.strategies);
+  return { strategies: s, format2: { strategies: f2.strategies } };
+}
+
+function checkStrategies(path: string, where: string, s: ExpectStrategies): void {
   for (const [name, v] of Object.entries(s)) {
     if (typeof v?.versions !== 'number' || typeof v?.final_hash !== 'string') {
-      throw new InputError(`expect file ${path}: "strategies.${name}" needs "versions" (number) and "final_hash" (string)`);
+      throw new InputError(`expect file ${path}: "${where}.${name}" needs "versions" (number) and "final_hash" (string)`);
     }
   }
-  return { strategies: s };
 }
 
 /** Expect files keep one strategy per block and the hash list compact (one line), for reviewable diffs. */
 function formatExpect(e: ExpectFile): string {
-  const blocks = Object.entries(e.strategies).map(([name, s]) => {
-    const hashes = s.hashes ? `,\n      "hashes": ${JSON.stringify(s.hashes)}` : '';
-    return `    ${JSON.stringify(name)}: {\n      "versions": ${s.versions},\n      "final_hash": ${JSON.stringify(s.final_hash)}${hashes}\n    }`;
-  });
-  return `{\n  "strategies": {\n${blocks.join(',\n')}\n  }\n}\n`;
+  const section = (st: ExpectStrategies, indent: string): string =>
+    Object.entries(st)
+      .map(([name, s]) => {
+        const hashes = s.hashes ? `,\n${indent}  "hashes": ${JSON.stringify(s.hashes)}` : '';
+        return `${indent}${JSON.stringify(name)}: {\n${indent}  "versions": ${s.versions},\n${indent}  "final_hash": ${JSON.stringify(s.final_hash)}${hashes}\n${indent}}`;
+      })
+      .join(',\n');
+  const f2 = e.format2 ? `,\n  "format2": {\n    "strategies": {\n${section(e.format2.strategies, '      ')}\n    }\n  }` : '';
+  return `{\n  "strategies": {\n${section(e.strategies, '    ')}\n  }${f2}\n}\n`;
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { FORMAT_FLAG } from './parse-options.js';
 
 export interface VerifyCliOptions {
   expect?: string;
@@ -6,6 +7,7 @@ export interface VerifyCliOptions {
   config?: string;
   strategies?: string;
   speed?: string;
+  format?: string;
 }
 
 export function verifyCommand(): Command {
@@ -16,12 +18,15 @@ export function verifyCommand(): Command {
     .option('--write-expect <file>', 'write the expect file from this run (after the two runs agree)')
     .option('--config <file>', 'engine configuration JSON')
     .option('--strategies <list>', 'comma-separated strategies to run (default: all enabled)')
+    .option(...FORMAT_FLAG)
     .option('--speed <N>', 'speed of the paced second run (default: chosen so that it takes about 2 s)')
     .addHelpText(
       'after',
       '\nExit codes: 0 when both runs agree (and match --expect), 1 on any difference (the first diverging\n' +
         'version is printed), 2 on bad usage or input.\n' +
-        'Expect file: {"strategies": {"fly": {"versions": 12, "final_hash": "…"}, …}}',
+        'Expect file: {"strategies": {"fly": {"versions": 12, "final_hash": "…", "hashes": […]}, …},\n' +
+        '              "format2": {"strategies": {…the same for the format 2 chain…}}}\n' +
+        '--expect checks the section of the run\'s --format; --write-expect writes that section and keeps the other.',
     )
     .action(async (recording: string, opts: VerifyCliOptions) => {
       const { runVerify } = await import('./verify-run.js');

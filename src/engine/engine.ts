@@ -2,7 +2,7 @@ import type { EngineConfig } from './config.js';
 import { strategyConfigOf } from './config.js';
 import { LegMarks, SpotMark } from './marks.js';
 import { Pipeline } from './pipeline.js';
-import type { EngineInput, EngineOutput, Fact, OptionContract, PublishedTile } from './types.js';
+import type { EngineInput, EngineOutput, Fact, OptionContract, PublishedTile, SnapshotBody } from './types.js';
 import { buildScope, isInScope, noSlotsReason, SnapshotAssembler } from './topology.js';
 import { ContractUniverse, type Scope } from './universe.js';
 import { Tally } from './tally.js';
@@ -26,6 +26,12 @@ export interface EngineOptions {
    * section or custom entry). `resolveStrategies(config)` in src/strategies gives the enabled ones.
    */
   readonly strategies: readonly Strategy[];
+  /**
+   * The format of the version lines (DESIGN §3.1): 1 (default) or 2. Format 2 records carry
+   * `format: 2` and the format 2 hash chain (so do the summary's final hashes); their `upserts`
+   * are the same tiles as in format 1.
+   */
+  readonly format?: 1 | 2;
 }
 
 export type Emit = (out: EngineOutput) => void;
@@ -132,7 +138,7 @@ export class Engine {
     this.pipelines = opts.strategies.map((strategy) => {
       const sc = strategyConfigOf(cfg, strategy.name);
       if (!sc) throw new Error(`strategy "${strategy.name}" has no settings in the config`);
-      return new Pipeline(strategy, sc, cfg.topology.widths);
+      return new Pipeline(strategy, sc, cfg.topology.widths, opts.format ?? 1);
     });
   }
 
@@ -278,6 +284,15 @@ export class Engine {
   /** The canonical tiles of one strategy (sorted by key), for snapshots and views. */
   canonicalTiles(strategy: string): PublishedTile[] {
     return this.pipelines.find((p) => p.name === strategy)?.snapshotTiles() ?? [];
+  }
+
+  /**
+   * The full published state of one strategy (the last version) in the engine's format, for
+   * keyframes and SSE snapshots: format 2 carries the slots and the stream's mark register.
+   * Undefined for a strategy the engine does not run.
+   */
+  snapshot(strategy: string): SnapshotBody | undefined {
+    return this.pipelines.find((p) => p.name === strategy)?.publisher.snapshot();
   }
 
   /** `{no_slots_reason}` for a strategy the built topology left without a slot, else nothing. */

@@ -1,7 +1,8 @@
 import type { EngineSummary } from './engine.js';
+import { snapshotBody2 } from './format2.js';
 import { versionBytes } from './publisher.js';
 import type { Tally } from './tally.js';
-import type { EngineOutput, PublishedTile } from './types.js';
+import type { EngineOutput, PublishedLeg, PublishedTile, SnapshotBody } from './types.js';
 
 /**
  * The lines of the published-version stream (DESIGN §3), all in one place: version lines (the
@@ -19,22 +20,36 @@ export function snapshotLine(strategy: string, version: number, at_us: number, h
   return JSON.stringify({ type: 'snapshot', strategy, version, at_us, hash, tiles });
 }
 
+/** The `{"type":"snapshot"}` line of a snapshot body of either format (e.g. `Engine.snapshot`). */
+export function snapshotBodyLine(body: SnapshotBody): string {
+  return `{"type":"snapshot",${JSON.stringify(body).slice(1)}`;
+}
+
 /**
  * `--keyframes N`: a function that returns a snapshot line (the strategy's full canonical tile set)
- * after every Nth version of each strategy, and undefined otherwise. It folds the versions it is
- * shown (upserts replace by key, removes delete), so it needs nothing but the output records.
+ * after every Nth version of each strategy, and undefined otherwise, in the format of the version
+ * records. It folds the versions it is shown (upserts replace by key, removes delete), so it needs
+ * nothing but the output records: for format 2, the stream's mark register is the mark of each
+ * ticker in the last upserted tile that used it (every upsert carries its legs' current marks).
  */
 export function createKeyframer(every: number | undefined): (out: EngineOutput) => string | undefined {
-  const states = new Map<string, { since: number; tiles: Map<string, PublishedTile> }>();
+  const states = new Map<string, { since: number; tiles: Map<string, PublishedTile>; marks: Map<string, PublishedLeg> }>();
   return (out) => {
     if (every === undefined || out.type !== 'version') return undefined;
     let state = states.get(out.strategy);
-    if (!state) states.set(out.strategy, (state = { since: 0, tiles: new Map() }));
+    if (!state) states.set(out.strategy, (state = { since: 0, tiles: new Map(), marks: new Map() }));
     for (const key of out.removes) state.tiles.delete(key);
-    for (const t of out.upserts) state.tiles.set(t.key, t);
+    for (const t of out.upserts) {
+      state.tiles.set(t.key, t);
+      if (out.format === 2) for (const l of t.legs) state.marks.set(l.ticker, l);
+    }
     state.since = (state.since + 1) % every;
     if (state.since !== 0) return undefined;
     const tiles = [...state.tiles.keys()].sort().map((k) => state.tiles.get(k)!);
+    if (out.format === 2) {
+      const marks = state.marks;
+      return snapshotBodyLine(snapshotBody2(out.strategy, out, tiles, (ticker) => marks.get(ticker)));
+    }
     return snapshotLine(out.strategy, out.version, out.at_us, out.hash, tiles);
   };
 }
@@ -52,10 +67,13 @@ export interface SummaryParts {
 }
 
 /** The deterministic `summary` line of the NDJSON stream (DESIGN §3); `run` only when asked for. */
-export function summaryRecord(r: SummaryParts, run?: Record<string, unknown>): Record<string, unknown> {
+export function summaryRecord(r: SummaryParts, run?: Record<string, unknown>, format: 1 | 2 = 1): Record<string, unknown> {
   const s = r.summary;
   return {
     type: 'summary',
+    // Which stream this is; a format 1 summary stays as it always was (its bytes are part of what
+    // `--format 1` reproduces).
+    ...(format === 2 ? { format: 2 } : {}),
     underlying: r.manifest.underlying,
     lines: r.lines,
     inputs: s.inputs,

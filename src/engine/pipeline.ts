@@ -21,8 +21,10 @@ export class Pipeline {
     readonly strategy: Strategy,
     cfg: StrategyConfig,
     private readonly widths: readonly number[],
+    /** The stream format the publisher writes (DESIGN §3.1). */
+    format: 1 | 2 = 1,
   ) {
-    this.publisher = new Publisher(strategy.name, cfg.publish);
+    this.publisher = new Publisher(strategy.name, cfg.publish, format);
     this.staging = new StagingHeatmap(strategy, this.publisher.canonical);
   }
 

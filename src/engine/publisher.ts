@@ -1,8 +1,9 @@
 import type { PublishConfig } from './config.js';
+import { Format2Writer } from './format2.js';
 import { chainHash } from './hash.js';
 import { TileJsonWriter } from './tile-json.js';
 import type { StagingHeatmap } from './staging.js';
-import type { PublishReason, PublishedTile, VersionRecord } from './types.js';
+import type { PublishReason, PublishedTile, SnapshotBody, VersionRecord } from './types.js';
 
 /**
  * The publisher of one strategy: the only writer of canonical state. It decides, at every
@@ -14,9 +15,12 @@ import type { PublishReason, PublishedTile, VersionRecord } from './types.js';
  *
  * `min_interval_ms` holds back 2 and 3 (never 1). Before the first version, "since the last
  * version" counts from the engine clock's start (the first input).
+ *
+ * It writes each version's line in one format (DESIGN §3/§3.1): format 1 (default) or format 2,
+ * whose records carry `format: 2` and the format 2 hash chain; the records' `upserts` are the same.
  */
 
-/** The NDJSON line (UTF-8, no newline) of each version record, made once at publish time. */
+/** The NDJSON line (UTF-8, no newline) of each version record, made once at publish time (in the record's format). */
 const LINES = new WeakMap<VersionRecord, Buffer>();
 
 /** The NDJSON line of a version record as bytes (no trailing newline); the publisher's own serialization. */
@@ -31,7 +35,10 @@ export function versionLine(rec: VersionRecord): string {
 
 export class Publisher {
   private readonly canonicalTiles = new Map<string, PublishedTile>();
-  private readonly json = new TileJsonWriter();
+  /** Format 1 serializer (format 1 only). */
+  private readonly json: TileJsonWriter | undefined;
+  /** Format 2 serializer and mark register (format 2 only). */
+  private readonly writer2: Format2Writer | undefined;
   private readonly strategyJson: string;
   private versionNo = 0;
   private lastHash = '';
@@ -47,8 +54,12 @@ export class Publisher {
   constructor(
     readonly strategy: string,
     private readonly cfg: PublishConfig,
+    /** The stream format of the version lines (DESIGN §3.1). */
+    readonly format: 1 | 2 = 1,
   ) {
     this.strategyJson = JSON.stringify(strategy);
+    this.json = format === 1 ? new TileJsonWriter() : undefined;
+    this.writer2 = format === 2 ? new Format2Writer(strategy) : undefined;
     this.minIntervalUs = cfg.min_interval_ms * 1000;
     this.maxIntervalUs = cfg.max_interval_ms === null ? null : cfg.max_interval_ms * 1000;
   }
@@ -67,6 +78,18 @@ export class Publisher {
   }
   get hash(): string {
     return this.lastHash;
+  }
+
+  /**
+   * The full published state in this publisher's format: format 1 `{strategy, version, at_us,
+   * hash, tiles}`, format 2 with slots and the mark register (DESIGN §3.1). `at_us` is null and
+   * `hash` "" before the first version.
+   */
+  snapshot(): SnapshotBody {
+    const head = { version: this.versionNo, at_us: this.lastAtUs ?? null, hash: this.lastHash };
+    const tiles = [...this.canonicalTiles.keys()].sort().map((k) => this.canonicalTiles.get(k)!);
+    if (this.writer2 !== undefined) return this.writer2.snapshot(head, tiles);
+    return { strategy: this.strategy, ...head, tiles };
   }
 
   /** Notes the staging's completeness after a change; a transition to complete arms the structural condition. */
@@ -126,14 +149,26 @@ export class Publisher {
     for (const t of upserts) this.canonicalTiles.set(t.key, t);
     const version = this.versionNo + 1;
     const prevHash = this.lastHash;
-    const upsertsJson = this.json.writeArray(upserts); // the bytes of JSON.stringify(upserts)
-    const reasonsJson = JSON.stringify(reasons);
-    const head = `"strategy":${this.strategyJson},"version":${version},"at_us":${nowUs},"reasons":${reasonsJson}`;
-    // Hash input: {strategy, version, at_us, reasons, upserts, removes} in that key order (DESIGN §3).
-    const hash = chainHash(prevHash, `{${head},"upserts":`, upsertsJson, ',"removes":[]}');
     const stats = { slots: staging.slots, populated: staging.populated, changed: upserts.length };
+    let hash: string;
+    let line: Buffer;
+    if (this.writer2 !== undefined) {
+      ({ hash, line } = this.writer2.write({ version, at_us: nowUs, reasons, prev_hash: prevHash, upserts, stats }));
+    } else {
+      const upsertsJson = this.json!.writeArray(upserts); // the bytes of JSON.stringify(upserts)
+      const reasonsJson = JSON.stringify(reasons);
+      const head = `"strategy":${this.strategyJson},"version":${version},"at_us":${nowUs},"reasons":${reasonsJson}`;
+      // Hash input: {strategy, version, at_us, reasons, upserts, removes} in that key order (DESIGN §3).
+      hash = chainHash(prevHash, `{${head},"upserts":`, upsertsJson, ',"removes":[]}');
+      line = Buffer.concat([
+        Buffer.from(`{"type":"version",${head},"prev_hash":"${prevHash}","hash":"${hash}","upserts":`),
+        upsertsJson,
+        Buffer.from(`,"removes":[],"stats":${JSON.stringify(stats)}}`),
+      ]);
+    }
     const rec: VersionRecord = {
       type: 'version',
+      ...(this.format === 2 ? { format: 2 as const } : {}),
       strategy: this.strategy,
       version,
       at_us: nowUs,
@@ -144,14 +179,7 @@ export class Publisher {
       removes: [],
       stats,
     };
-    LINES.set(
-      rec,
-      Buffer.concat([
-        Buffer.from(`{"type":"version",${head},"prev_hash":"${prevHash}","hash":"${hash}","upserts":`),
-        upsertsJson,
-        Buffer.from(`,"removes":[],"stats":${JSON.stringify(stats)}}`),
-      ]),
-    );
+    LINES.set(rec, line);
     this.versionNo = version;
     this.lastHash = hash;
     this.lastAtUs = nowUs;

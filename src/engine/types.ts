@@ -1,3 +1,5 @@
+import type { Format2Snapshot } from './format2.js';
+
 /**
  * Typed records that flow into and out of the engine. Raw Massive JSON is parsed once, at the
  * boundary (src/massive), into these readonly events; nothing in the engine sees `any`.
@@ -130,6 +132,11 @@ export type PublishReason = 'structural' | 'value' | 'time';
 /** One published version of one strategy's heatmap (a line of the NDJSON stream). */
 export interface VersionRecord {
   readonly type: 'version';
+  /**
+   * Present (2) when the publisher writes format 2 (DESIGN §3.1): its line is the format 2 line and
+   * `prev_hash`/`hash` are the format 2 chain. `upserts` are the full tiles in both formats.
+   */
+  readonly format?: 2;
   readonly strategy: string;
   readonly version: number;
   readonly at_us: number;
@@ -140,6 +147,21 @@ export interface VersionRecord {
   readonly removes: readonly string[];
   readonly stats: { readonly slots: number; readonly populated: number; readonly changed: number };
 }
+
+/** A format 1 snapshot: a strategy's canonical tiles after `version` (sorted by key). Key order is the wire order. */
+export interface Format1Snapshot {
+  readonly strategy: string;
+  /** 0 before the first version. */
+  readonly version: number;
+  /** null before the first version. */
+  readonly at_us: number | null;
+  /** "" before the first version. */
+  readonly hash: string;
+  readonly tiles: readonly PublishedTile[];
+}
+
+/** A snapshot body (no `type`) in the format of the stream it belongs to. */
+export type SnapshotBody = Format1Snapshot | Format2Snapshot;
 
 /** A recorded gap, passed through to the output stream. */
 export interface GapRecord {

@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import { Format2Folder } from '../engine/format2.js';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '../errors.js';
@@ -100,16 +101,30 @@ export async function convertVersionsFile(file: string, outDir: string, opts: Co
     const end: ChunkEnd = {};
     let lines = 0;
     let last = 0;
+    // A format 2 stream (DESIGN §3.1) is folded into format 1 lines first: the tile history is
+    // the same whichever format the replay wrote.
+    const folder = new Format2Folder();
     for await (const { text, line_no } of readTextLines(file, end)) {
       lines++;
-      const v = toVersionRecord(text);
-      if (typeof v === 'string') {
-        bad.add(v, `${name}:${line_no}`);
-        continue;
+      let texts = [text];
+      if (text.startsWith('{"type":"version","format":2') || text.startsWith('{"type":"snapshot","format":2')) {
+        try {
+          texts = folder.push(text);
+        } catch {
+          bad.add('format2_unfoldable', `${name}:${line_no}`);
+          continue;
+        }
       }
-      if (v === null) continue; // gap, snapshot, summary, error lines: not tile history
-      writer.addVersion(v);
-      last = v.at_us;
+      for (const t of texts) {
+        const v = toVersionRecord(t);
+        if (typeof v === 'string') {
+          bad.add(v, `${name}:${line_no}`);
+          continue;
+        }
+        if (v === null) continue; // gap, snapshot, summary, error lines: not tile history
+        writer.addVersion(v);
+        last = v.at_us;
+      }
       if (opts.onProgress && lines % every === 0) opts.onProgress({ lines, recv_us: last, versions: writer.versions });
     }
     opts.onProgress?.({ lines, recv_us: last, versions: writer.versions });

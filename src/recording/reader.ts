@@ -39,6 +39,8 @@ export interface ReadReport {
    * corrupt) or what was wrong without losing lines (CRC mismatch, trailing garbage).
    */
   readonly cuts: { file: string; reason: string }[];
+  /** What the reader did about the recording's layout without losing anything (stderr only). */
+  readonly notes: string[];
 }
 
 /** Longest line kept by default (bytes, without the newline); see {@link ReaderOptions}. */
@@ -58,7 +60,7 @@ export interface ReaderOptions {
 
 /** A fresh, empty report. */
 export function newReadReport(): ReadReport {
-  return { bad: new Tally(), cuts: [] };
+  return { bad: new Tally(), cuts: [], notes: [] };
 }
 
 /** Stream files: `<stream>.ndjson[.gz]` or split `<stream>.<digits>.ndjson[.gz]`. Group 1 = stream. */
@@ -191,7 +193,33 @@ export async function* readStreamLines(
 }
 
 async function* readFilesInOrder(dir: string, stream: StreamName, files: readonly string[], report: ReadReport, maxLineBytes: number): AsyncGenerator<RawLine> {
-  for (const file of files) yield* readFileLines(dir, stream, file, report, maxLineBytes);
+  const ordered = files.length > 1 ? await orderSplitFiles(dir, stream, files, report, maxLineBytes) : files;
+  for (const file of ordered) yield* readFileLines(dir, stream, file, report, maxLineBytes);
+}
+
+/**
+ * Split files are read in the order of their first line's `recv_us`, ties (and files without a
+ * line) by name. Our writer numbers them in receive order, so this is name order for its
+ * recordings; files renamed or copied out of order would otherwise make a whole file "behind" its
+ * stream and lose it to the outlier rule. A reorder is noted on stderr.
+ */
+async function orderSplitFiles(dir: string, stream: StreamName, files: readonly string[], report: ReadReport, maxLineBytes: number): Promise<string[]> {
+  const firsts = new Map<string, number>();
+  for (const file of files) {
+    // A throwaway report: the file is read again, and its bad lines counted then.
+    const peek = readFileLines(dir, stream, file, newReadReport(), maxLineBytes);
+    try {
+      const first = await peek.next();
+      firsts.set(file, first.done ? Infinity : first.value.recv_us);
+    } finally {
+      await peek.return(undefined);
+    }
+  }
+  const ordered = [...files].sort((a, b) => firsts.get(a)! - firsts.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
+  if (ordered.some((f, i) => f !== files[i])) {
+    report.notes.push(`${stream}: split files read in receive-time order, not name order: ${ordered.join(', ')}`);
+  }
+  return ordered;
 }
 
 /** True when `text` is longer than `max` UTF-8 bytes (cheap unless it is close to `max`). */

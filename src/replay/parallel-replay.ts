@@ -26,6 +26,7 @@ export interface ParallelReplayOptions {
   readonly from_us?: number;
   readonly to_us?: number;
   readonly keyframes?: number;
+  readonly format: 1 | 2;
   /** Writes complete lines (UTF-8, each with its newline). */
   readonly write: (bytes: Uint8Array) => void;
   /** Backpressure from the output: a promise while it is full. */
@@ -96,6 +97,7 @@ export async function replayInParallel(opts: ParallelReplayOptions): Promise<Rep
       from_us: opts.from_us,
       to_us: opts.to_us,
       keyframes: opts.keyframes,
+      format: opts.format,
       primary: w === 0,
       order,
       maxInFlight: 8,

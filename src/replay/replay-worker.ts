@@ -22,6 +22,7 @@ export interface ReplayWorkerTask {
   readonly from_us?: number;
   readonly to_us?: number;
   readonly keyframes?: number;
+  readonly format: 1 | 2;
   /** The primary worker also writes the strategy-less lines (gaps) and reports progress. */
   readonly primary: boolean;
   /** Every strategy of the run in evaluation order: a line's merge key holds its index here. */
@@ -134,6 +135,7 @@ async function run(task: ReplayWorkerTask): Promise<void> {
   const result = await replayRecording({
     dir: task.dir,
     config: task.config,
+    format: task.format,
     from_us: task.from_us,
     to_us: task.to_us,
     onOutput,

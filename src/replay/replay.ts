@@ -32,6 +32,8 @@ export interface ReplayOptions {
   readonly drain?: (view: EngineView) => Promise<void> | undefined;
   /** Stops the replay early (e.g. the TUI's quit key). */
   readonly signal?: AbortSignal;
+  /** Format of the version lines (DESIGN §3.1); default 1. */
+  readonly format?: 1 | 2;
 }
 
 export interface ReplayProgress {
@@ -49,6 +51,8 @@ export interface ReplayOutcome {
   readonly bad: Tally;
   /** Truncated files / torn tails found (file names are run-specific: not for the NDJSON stream). */
   readonly cuts: readonly { file: string; reason: string }[];
+  /** What the reader did about the layout without losing anything (e.g. split files reordered). */
+  readonly notes: readonly string[];
   readonly first_recv_us: number | undefined;
   readonly last_recv_us: number | undefined;
   readonly aborted: boolean;
@@ -59,7 +63,7 @@ export async function replayRecording(opts: ReplayOptions): Promise<ReplayOutcom
   const report = newReadReport();
   const decodeBad = new Tally();
   const decoder = new LineDecoder(manifest.underlying, decodeBad);
-  const engine = new Engine({ config: opts.config, underlying: manifest.underlying, strategies: resolveStrategies(opts.config) });
+  const engine = new Engine({ config: opts.config, underlying: manifest.underlying, strategies: resolveStrategies(opts.config), format: opts.format });
   const every = opts.progressEvery ?? 5000;
   let lines = 0;
   let versions = 0;
@@ -95,6 +99,7 @@ export async function replayRecording(opts: ReplayOptions): Promise<ReplayOutcom
     lines: lines + report.bad.total,
     bad,
     cuts: report.cuts,
+    notes: report.notes,
     first_recv_us: first,
     last_recv_us: last,
     aborted,

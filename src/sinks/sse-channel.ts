@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { versionLine } from '../engine/publisher.js';
-import type { PublishedTile, VersionRecord } from '../engine/types.js';
+import { snapshotBody2 } from '../engine/format2.js';
+import type { PublishedLeg, PublishedTile, VersionRecord } from '../engine/types.js';
 import { retryField, sseComment, sseEvent, snapshotJson } from './sse-wire.js';
 
 /**
@@ -29,6 +30,8 @@ export interface ChannelLimits {
   readonly historyVersions: number;
   /** …and at most this many bytes (the newest diff is always kept). */
   readonly historyBytes: number;
+  /** Format of the snapshots (diffs are the published lines, whatever their format). */
+  readonly format: 1 | 2;
 }
 
 /** Counters of one channel (all since the server started). */
@@ -62,6 +65,8 @@ interface HistoryEntry {
 /** The SSE stream of one strategy (see the module comment). */
 export class StrategyChannel {
   private readonly tiles = new Map<string, PublishedTile>();
+  /** Format 2: the stream's mark register, each ticker's mark in the last upserted tile using it. */
+  private readonly marks = new Map<string, PublishedLeg>();
   private versionNo = 0;
   private atUs: number | null = null;
   private hashValue = '';
@@ -92,7 +97,10 @@ export class StrategyChannel {
   /** Folds one published version and queues its diff for every client (never blocks). */
   publish(rec: VersionRecord): void {
     for (const key of rec.removes) this.tiles.delete(key);
-    for (const t of rec.upserts) this.tiles.set(t.key, t);
+    for (const t of rec.upserts) {
+      this.tiles.set(t.key, t);
+      if (this.limits.format === 2) for (const l of t.legs) this.marks.set(l.ticker, l);
+    }
     this.versionNo = rec.version;
     this.atUs = rec.at_us;
     this.hashValue = rec.hash;
@@ -168,7 +176,8 @@ export class StrategyChannel {
     if (this.snapshotCache?.version !== this.versionNo) {
       const keys = [...this.tiles.keys()].sort();
       const tiles = keys.map((k) => this.tiles.get(k)!);
-      const data = snapshotJson({ strategy: this.strategy, version: this.versionNo, at_us: this.atUs, hash: this.hashValue, tiles });
+      const head = { strategy: this.strategy, version: this.versionNo, at_us: this.atUs, hash: this.hashValue, tiles };
+      const data = this.limits.format === 2 ? JSON.stringify(snapshotBody2(this.strategy, head, tiles, (t) => this.marks.get(t))) : snapshotJson(head);
       this.snapshotCache = { version: this.versionNo, frame: sseEvent('snapshot', data, this.versionNo) };
     }
     return this.snapshotCache.frame;

@@ -30,6 +30,8 @@ export interface SseSettings {
 export interface SseConsumerOptions {
   readonly settings: SseSettings;
   readonly strategies: readonly string[];
+  /** Format of the run's version lines (the snapshots are built in it too). */
+  readonly format: 1 | 2;
   /** Serve the final state after the input ends (replay without --sse-exit). */
   readonly keepServing: boolean;
   /**
@@ -59,6 +61,7 @@ export interface SseConsumer extends OutputConsumer {
 export async function createSseConsumer(opts: SseConsumerOptions): Promise<SseConsumer> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const server = await SseServer.start({
+    format: opts.format,
     strategies: opts.strategies,
     port: opts.settings.port,
     host: opts.settings.host,

@@ -39,6 +39,11 @@ export interface SseServerOptions {
   readonly historyBytes?: number;
   /** `Access-Control-Allow-Origin`; default `*`. */
   readonly corsOrigin?: string;
+  /**
+   * The format of the stream (DESIGN §3.1): diffs are the version lines as published; snapshots
+   * are built in this format (format 2: slots, the mark register and tile rows). Default 1.
+   */
+  readonly format?: 1 | 2;
 }
 
 /** Defaults of {@link SseServerOptions}. */
@@ -89,6 +94,7 @@ export class SseServer {
       slowClient: opts.slowClient ?? SSE_DEFAULTS.slowClient,
       historyVersions: opts.historyVersions ?? SSE_DEFAULTS.historyVersions,
       historyBytes: opts.historyBytes ?? SSE_DEFAULTS.historyBytes,
+      format: opts.format ?? 1,
     };
     for (const name of opts.strategies) this.channels.set(name, new StrategyChannel(name, limits));
     this.cors = opts.corsOrigin ?? SSE_DEFAULTS.corsOrigin;
