@@ -100,7 +100,7 @@ describe('verify --write-expect', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const file = path.join(dir, 'no-such-dir', 'expect.json');
-      const r = await runCli(['verify', 'fixtures/closed-30m', '--strategies', 'single', '--write-expect', file]);
+      const r = await runCli(['verify', 'fixtures/closed-30m', '--strategies', 'single', '--format', '1', '--write-expect', file]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`cannot write ${file}: `);
       expect(r.stderr).toMatch(/no such file or directory/);
@@ -115,7 +115,7 @@ describe('verify --write-expect', () => {
     try {
       await fsp.writeFile(path.join(dir, 'plain'), 'x');
       const file = path.join(dir, 'plain', 'expect.json');
-      const r = await runCli(['verify', 'fixtures/closed-30m', '--strategies', 'single', '--write-expect', file]);
+      const r = await runCli(['verify', 'fixtures/closed-30m', '--strategies', 'single', '--format', '1', '--write-expect', file]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`cannot write ${file}: `);
       expect(await fsp.readdir(dir)).toEqual(['plain']);
@@ -128,7 +128,7 @@ describe('verify --write-expect', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const file = path.join(dir, 'expect.json');
-      const r = await runCli(['verify', 'fixtures/closed-30m', '--strategies', 'single', '--write-expect', file]);
+      const r = await runCli(['verify', 'fixtures/closed-30m', '--strategies', 'single', '--format', '1', '--write-expect', file]);
       expect(r.code).toBe(0);
       expect(await fsp.readdir(dir)).toEqual(['expect.json']);
       const e = JSON.parse(await fsp.readFile(file, 'utf8')) as { strategies: Record<string, { versions: number }> };

@@ -27,8 +27,8 @@ afterAll(async () => {
 const versionLines = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('{"type":"version"'));
 
 describe('heatmap replay', () => {
-  it('writes version lines then one summary, NDJSON only on stdout', async () => {
-    const r = await runCli(['replay', rec]);
+  it('writes version lines then one summary, NDJSON only on stdout (format 1: hash = sha256(prev + JSON of the upserts…))', async () => {
+    const r = await runCli(['replay', rec, '--format', '1']);
     expect(r.code, r.stderr).toBe(0);
     const objs = parseNdjson(r.stdout);
     expect(objs.length).toBeGreaterThan(3);
@@ -203,19 +203,46 @@ describe('heatmap replay: where the output goes away', () => {
   });
 });
 
+describe('format 2 (the default) and format 1', () => {
+  it('replay writes format 2 by default; convert --to ndjson --format 1 folds it into the --format 1 stream byte for byte', async () => {
+    const v2 = path.join(work.dir, 'v2.ndjson');
+    const two = await runCli(['replay', rec, '--keyframes', '5', '--out', v2]);
+    expect(two.code, two.stderr).toBe(0);
+    const text2 = await readFile(v2, 'utf8');
+    expect(text2.startsWith('{"type":"version","format":2,')).toBe(true);
+    expect(text2.trim().split('\n').at(-1)).toMatch(/^\{"type":"summary","format":2,/);
+    const one = await runCli(['replay', rec, '--keyframes', '5', '--format', '1']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout.startsWith('{"type":"version","strategy":')).toBe(true);
+    const folded = await runCli(['convert', v2, '--to', 'ndjson', '--format', '1']);
+    expect(folded.code, folded.stderr).toBe(0);
+    expect(folded.stdout).toBe(one.stdout);
+    expect(Buffer.byteLength(text2) * 2).toBeLessThan(Buffer.byteLength(one.stdout)); // 12 s: the first versions carry every slot
+  });
+
+  it('rejects a bad --format, and convert --to ndjson without --format 1', async () => {
+    const bad = await runCli(['replay', rec, '--format', '3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--format "3" must be 1 or 2/);
+    const noFormat = await runCli(['convert', path.join(work.dir, 'v2.ndjson'), '--to', 'ndjson']);
+    expect(noFormat.code).toBe(2);
+    expect(noFormat.stderr).toMatch(/--to ndjson needs --format 1/);
+  });
+});
+
 describe('heatmap verify', () => {
   it('passes on a recording, writes an expect file, and fails with the first diverging version', async () => {
     const expectFile = path.join(work.dir, 'rec.expect.json');
-    const w = await runCli(['verify', rec, '--write-expect', expectFile]);
+    const w = await runCli(['verify', rec, '--format', '1', '--write-expect', expectFile]);
     expect(w.code, w.stderr).toBe(0);
     expect(w.stdout).toMatch(/deterministic/);
-    const ok = await runCli(['verify', rec, '--expect', expectFile]);
+    const ok = await runCli(['verify', rec, '--format', '1', '--expect', expectFile]);
     expect(ok.code, ok.stderr).toBe(0);
     const want = JSON.parse(await readFile(expectFile, 'utf8')) as { strategies: Record<string, { hashes: string[]; final_hash: string }> };
     want.strategies.fly!.hashes[1] = '0000000000000000';
     want.strategies.fly!.final_hash = 'f'.repeat(64);
     await writeFile(expectFile, JSON.stringify(want));
-    const bad = await runCli(['verify', rec, '--expect', expectFile]);
+    const bad = await runCli(['verify', rec, '--format', '1', '--expect', expectFile]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/fly: .*first diverging version: v2 /);
   }, 60_000);

@@ -78,7 +78,7 @@ describe('heatmap live (against heatmap serve on loopback)', () => {
 
   it('streams versions over SSE during the session, each diff being the NDJSON line, then ends cleanly', async () => {
     expect(duringSession).toBeGreaterThanOrEqual(5);
-    const lines = versionLines(await fsp.readFile(liveOut, 'utf8')).filter((l) => l.startsWith('{"type":"version","strategy":"single"'));
+    const lines = versionLines(await fsp.readFile(liveOut, 'utf8')).filter((l) => l.startsWith('{"type":"version","format":2,"strategy":"single"'));
     expect(client.events[0]!.event).toBe('snapshot');
     const diffs = client.named('diff');
     const first = Number(diffs[0]!.id);
@@ -99,6 +99,7 @@ describe('heatmap live (against heatmap serve on loopback)', () => {
     const result = await replayRecording({
       dir: liveRec,
       config: validateConfig(MARKET_CONFIG),
+      format: 2, // live's default, like replay's
       onOutput: (out) => {
         if (out.type === 'version') replayed.push(outputBytes(out).toString('utf8'));
       },

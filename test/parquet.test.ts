@@ -1,3 +1,4 @@
+import { fold2to1 } from '../src/engine/format2.js';
 import { readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -175,7 +176,7 @@ describe('heatmap convert: recording → Parquet (read back by DuckDB)', () => {
   it('rejects --to other than parquet and a missing input with exit 2', async () => {
     const csv = await runCli(['convert', rec, '--to', 'csv', '--out', path.join(work.dir, 'x')]);
     expect(csv.code).toBe(2);
-    expect(csv.stderr).toMatch(/only format is parquet/);
+    expect(csv.stderr).toMatch(/use parquet or ndjson/);
     const missing = await runCli(['convert', path.join(work.dir, 'nope'), '--to', 'parquet', '--out', path.join(work.dir, 'x')]);
     expect(missing.code).toBe(2);
   });
@@ -191,7 +192,10 @@ describe('tile history: replay --parquet and convert of a versions file', () => 
     const c = await runCli(['convert', versionsFile, '--to', 'parquet', '--out', conv, '--no-progress']);
     expect(c.code, c.stderr).toBe(0);
 
-    const versions = parseNdjson(await readFile(versionsFile, 'utf8')).filter((o) => o.type === 'version') as unknown as {
+    // The replay wrote format 2 (the default): fold it into format 1 to read the upserts.
+    const folded: string[] = [];
+    for await (const l of fold2to1((await readFile(versionsFile, 'utf8')).split('\n'))) folded.push(l);
+    const versions = parseNdjson(folded.join('\n')).filter((o) => o.type === 'version') as unknown as {
       strategy: string;
       version: number;
       at_us: number;

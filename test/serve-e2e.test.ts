@@ -151,8 +151,8 @@ it('sim → serve → record → replay gives the same final tile values as repl
 
   const a = path.join(dir, 'a.ndjson');
   const b = path.join(dir, 'b.ndjson');
-  expect(await run(['replay', simReceived, '--config', config, '--out', a]).exited).toBe(0);
-  expect(await run(['replay', rerec, '--config', config, '--out', b]).exited).toBe(0);
+  expect(await run(['replay', simReceived, '--config', config, '--format', '1', '--out', a]).exited).toBe(0);
+  expect(await run(['replay', rerec, '--config', config, '--format', '1', '--out', b]).exited).toBe(0);
   const direct = await finalValues(a);
   const viaServe = await finalValues(b);
   expect(direct.size).toBeGreaterThan(1000);

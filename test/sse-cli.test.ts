@@ -1,3 +1,4 @@
+import { Format2Folder } from '../src/engine/format2.js';
 /**
  * `heatmap replay --sse`: the command's own action (runReplayCommand), a real client on loopback.
  * Without --sse-exit the server keeps serving the final state after the replay (the NDJSON,
@@ -49,7 +50,8 @@ describe('replay --sse', () => {
     // The replay is over and its NDJSON complete, yet the server still answers.
     const lines = (await fsp.readFile(out, 'utf8')).trim().split('\n');
     expect(JSON.parse(lines.at(-1)!).type).toBe('summary');
-    const flyLines = lines.filter((l) => l.startsWith('{"type":"version","strategy":"fly"'));
+    // The default stream is format 2 (DESIGN §3.1); SSE snapshots are in the run's format too.
+    const flyLines = lines.filter((l) => l.startsWith('{"type":"version","format":2,"strategy":"fly"'));
     const last = JSON.parse(flyLines.at(-1)!) as VersionRecord;
     const list = JSON.parse((await httpGet(`http://127.0.0.1:${port}/sse/heatmap`)).body) as { final: boolean; strategies: { name: string; version: number }[] };
     expect(list.final).toBe(true);
@@ -57,12 +59,14 @@ describe('replay --sse', () => {
 
     const c = await SseTestClient.connect(`http://127.0.0.1:${port}/sse/heatmap/fly`);
     await c.untilId(last.version);
-    const snap = JSON.parse(c.events[0]!.data) as { version: number; hash: string; tiles: PublishedTile[] };
+    const snap = JSON.parse(c.events[0]!.data) as { format: number; version: number; hash: string; tiles: [string, number, number | null, number][] };
+    expect(snap.format).toBe(2);
     expect(snap.version).toBe(last.version);
     expect(snap.hash).toBe(last.hash);
-    const folded = new Map<string, PublishedTile>();
-    for (const l of flyLines) for (const t of (JSON.parse(l) as VersionRecord).upserts) folded.set(t.key, t);
-    expect(snap.tiles).toEqual([...folded.keys()].sort().map((k) => folded.get(k)));
+    // The snapshot's tile rows are the fold of the NDJSON stream's fly lines.
+    const folder = new Format2Folder();
+    for (const l of flyLines) folder.push(l);
+    expect(snap.tiles.map((r) => r.slice(0, 4))).toEqual(folder.tiles('fly').map((t) => [t.key, t.value, t.score, t.confidence]));
 
     expect(process.listenerCount('SIGINT')).toBe(before + 1);
     process.emit('SIGINT', 'SIGINT');
