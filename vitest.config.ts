@@ -9,5 +9,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     teardownTimeout: 30_000,
+    // Both cores: most test files wait on child processes, servers and worker threads, so two
+    // files at a time keep the machine busy without starving either (vitest's default is cores − 1).
+    maxWorkers: 2,
   },
 });
