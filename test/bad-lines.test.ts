@@ -69,3 +69,35 @@ describe('a recording with a deeply nested line', () => {
     expect(one.stderr).not.toMatch(/Maximum call stack|RangeError/);
   });
 });
+
+describe('--max-line-mib', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir('heatmap-longline-'));
+    await fsp.cp(path.join(ROOT, 'fixtures/open-3m'), path.join(dir, 'rec'), { recursive: true });
+    const file = path.join(dir, 'rec/options.ndjson.gz');
+    const lines = gunzipSync(await fsp.readFile(file)).toString('utf8').split('\n');
+    const recv = /^\{"recv_us":(\d+)/.exec(lines[100]!)![1];
+    // A valid 2 MiB line: a frame with one huge (ignored) field.
+    lines.splice(100, 0, `{"recv_us":${recv},"frame":[],"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`);
+    await fsp.writeFile(file, gzipSync(lines.join('\n')));
+  }, 60_000);
+  afterAll(() => cleanup());
+
+  it('replay, verify and inspect skip and count a line over the bound; the default bound keeps it', async () => {
+    const rec = path.join(dir, 'rec');
+    const bounded = await runCli(['replay', rec, '--max-line-mib', '1', '--no-progress']);
+    expect(bounded.code, bounded.stderr).toBe(0);
+    expect((parseNdjson(bounded.stdout).at(-1) as { bad: { reasons: Record<string, number> } }).bad.reasons).toEqual({ line_too_long: 1 });
+    const plain = await runCli(['replay', rec, '--no-progress']);
+    expect((parseNdjson(plain.stdout).at(-1) as { bad: { total: number } }).bad.total).toBe(0);
+    const inspect = await runCli(['inspect', rec, '--json', '--max-line-mib', '1']);
+    expect((JSON.parse(inspect.stdout) as { bad_lines: { reasons: Record<string, number> } }).bad_lines.reasons).toEqual({ line_too_long: 1 });
+    const verify = await runCli(['verify', rec, '--max-line-mib', '1']);
+    expect(verify.code, verify.stderr).toBe(0);
+    const bad = await runCli(['replay', rec, '--max-line-mib', 'lots']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--max-line-mib/);
+  });
+});

@@ -68,3 +68,11 @@ export function parseFormat(text: string | undefined): 1 | 2 {
   if (text === '1') return 1;
   throw new UsageError(`--format "${text}" must be 1 or 2`);
 }
+
+/** The `--max-line-mib N` flag: the reader's bound on one line (default 64 MiB). */
+export const MAX_LINE_FLAG = ['--max-line-mib <N>', 'skip (and count as line_too_long) recording lines longer than N MiB (default 64)'] as const;
+
+/** Validates `--max-line-mib`; undefined keeps the reader's default. */
+export function parseMaxLineBytes(text: string | undefined): number | undefined {
+  return text === undefined ? undefined : Math.round(parsePositiveNumber(text, '--max-line-mib') * 1024 * 1024);
+}

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { FORMAT_FLAG, parseFormat, parseIsoToUs, parsePositiveInt, parsePositiveNumber } from './parse-options.js';
+import { FORMAT_FLAG, MAX_LINE_FLAG, parseFormat, parseMaxLineBytes, parseIsoToUs, parsePositiveInt, parsePositiveNumber } from './parse-options.js';
 import { SSE_FLAGS, SSE_HELP, type SseCliOptions } from './sse-options.js';
 
 export interface ReplayCliOptions extends SseCliOptions {
@@ -19,6 +19,7 @@ export interface ReplayCliOptions extends SseCliOptions {
   parquet?: string;
   jobs?: string;
   format?: string;
+  maxLineMib?: string;
 }
 
 /** `--speed max|N` → 'max' or a positive number. */
@@ -40,6 +41,7 @@ export function replayCommand(): Command {
     .addOption(new Option('--progress', 'show a progress bar on stderr even when it is not a terminal'))
     .addOption(new Option('--no-progress', 'never show the progress bar'))
     .option(...FORMAT_FLAG)
+    .option(...MAX_LINE_FLAG)
     .option('--keyframes <n>', 'also write a {"type":"snapshot"} line with the full tile set every N versions of a strategy')
     .option(
       '--jobs <n>',
@@ -78,6 +80,7 @@ export function parseReplayFlags(opts: ReplayCliOptions): {
   keyframes: number | undefined;
   jobs: number | undefined;
   format: 1 | 2;
+  maxLineBytes: number | undefined;
 } {
   const speed = opts.speed !== undefined ? parseSpeed(opts.speed) : opts.tui ? 1 : 'max';
   const from_us = opts.from !== undefined ? parseIsoToUs(opts.from, '--from') : undefined;
@@ -85,5 +88,5 @@ export function parseReplayFlags(opts: ReplayCliOptions): {
   if (from_us !== undefined && to_us !== undefined && to_us <= from_us) throw new UsageError('--to must be after --from');
   const keyframes = opts.keyframes !== undefined ? parsePositiveInt(opts.keyframes, '--keyframes') : undefined;
   const jobs = opts.jobs !== undefined ? parsePositiveInt(opts.jobs, '--jobs') : undefined;
-  return { speed, from_us, to_us, keyframes, jobs, format: parseFormat(opts.format) };
+  return { speed, from_us, to_us, keyframes, jobs, format: parseFormat(opts.format), maxLineBytes: parseMaxLineBytes(opts.maxLineMib) };
 }

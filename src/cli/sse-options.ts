@@ -27,7 +27,8 @@ export const SSE_FLAGS = {
 /** Help text of the SSE endpoints and wire format (appended to the command's --help). */
 export const SSE_HELP =
   '\nSSE (--sse PORT), for dashboards (CORS: any origin):\n' +
-  '  GET /sse/heatmap/{strategy}  event: snapshot (id: version, data: {strategy,version,at_us,hash,tiles})\n' +
+  '  GET /sse/heatmap/{strategy}  event: snapshot (id: version, data in the run\'s --format: format 2\n' +
+  '                               {format,strategy,version,at_us,hash,slots,marks,tiles}, format 1 {…,tiles})\n' +
   '                               on connect, then event: diff (id: version, data: the NDJSON version line)\n' +
   '                               per version. Last-Event-ID resumes with the missed diffs (or a snapshot\n' +
   '                               when they are no longer retained). ": heartbeat" comments every 15 s;\n' +

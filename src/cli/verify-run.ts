@@ -9,7 +9,7 @@ import { replayRecording, type ReplayOutcome } from '../replay/replay.js';
 import { outputBytes } from '../engine/output-lines.js';
 import { loadEngineConfig } from './config-file.js';
 import { InputError, RuntimeError } from '../errors.js';
-import { parseFormat, parsePositiveNumber } from './parse-options.js';
+import { parseFormat, parseMaxLineBytes, parsePositiveNumber } from './parse-options.js';
 import { spanOf } from './replay-run.js';
 import type { VerifyCliOptions } from './verify.js';
 import type { EngineConfig } from '../engine/config.js';
@@ -57,7 +57,7 @@ const SLOTS = Buffer.from(',"slots":');
  * Run 1 of verify: flat out, with the strategies in worker threads when there is more than one
  * core — so verify also checks that the parallel merge gives the in-process bytes.
  */
-async function traceParallelRun(dir: string, manifest: Manifest, config: EngineConfig, jobs: number, format: 1 | 2): Promise<RunTrace> {
+async function traceParallelRun(dir: string, manifest: Manifest, config: EngineConfig, jobs: number, format: 1 | 2, maxLineBytes: number | undefined): Promise<RunTrace> {
   const lines: string[] = [];
   const versions: RunTrace['versions'] = [];
   const r = await replayInParallel({
@@ -66,6 +66,7 @@ async function traceParallelRun(dir: string, manifest: Manifest, config: EngineC
     config,
     jobs,
     format,
+    maxLineBytes,
     write: (bytes) => {
       const line = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length - 1); // without its newline, as outputBytes() gives it
       lines.push(createHash('sha1').update(line).digest('hex'));
@@ -81,13 +82,14 @@ async function traceParallelRun(dir: string, manifest: Manifest, config: EngineC
   return { lines, versions, strategies: strategyTrace(r), noSlots: noSlotsOf(r) };
 }
 
-async function traceRun(dir: string, config: EngineConfig, speed: number | 'max', format: 1 | 2): Promise<RunTrace> {
+async function traceRun(dir: string, config: EngineConfig, speed: number | 'max', format: 1 | 2, maxLineBytes: number | undefined): Promise<RunTrace> {
   const lines: string[] = [];
   const versions: RunTrace['versions'] = [];
   const r = await replayRecording({
     dir,
     config,
     format,
+    maxLineBytes,
     pacer: speed === 'max' ? undefined : new Pacer(speed),
     onOutput: (out) => {
       // A digest per line keeps memory small on long recordings while still catching any byte change.
@@ -118,6 +120,7 @@ export async function runVerify(dir: string, opts: VerifyCliOptions): Promise<vo
   const config = await loadEngineConfig(opts.config, opts.strategies, { runsStrategies: true });
   const manifest = await readManifest(dir);
   const format = parseFormat(opts.format);
+  const maxLineBytes = parseMaxLineBytes(opts.maxLineMib);
   let expectFile: ExpectFile | undefined;
   if (opts.expect !== undefined) expectFile = await readExpect(opts.expect);
   let expect: { strategies: ExpectStrategies } | undefined;
@@ -131,8 +134,8 @@ export async function runVerify(dir: string, opts: VerifyCliOptions): Promise<vo
   const out = process.stdout;
   const jobs = defaultJobs(enabledStrategyNames(config).length);
   out.write(`verify ${dir} (format ${format}): run 1 at --speed max${jobs > 1 ? ` in ${jobs} worker threads` : ''}, run 2 at --speed ${paced} in one thread\n`);
-  const a = jobs > 1 ? await traceParallelRun(dir, manifest, config, jobs, format) : await traceRun(dir, config, 'max', format);
-  const b = await traceRun(dir, config, paced, format);
+  const a = jobs > 1 ? await traceParallelRun(dir, manifest, config, jobs, format, maxLineBytes) : await traceRun(dir, config, 'max', format, maxLineBytes);
+  const b = await traceRun(dir, config, paced, format, maxLineBytes);
   const problems: string[] = [];
   const div = firstDivergence(a, b);
   if (div) problems.push(`the two runs differ — ${div}`);

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { FORMAT_FLAG } from './parse-options.js';
+import { FORMAT_FLAG, MAX_LINE_FLAG } from './parse-options.js';
 
 export interface VerifyCliOptions {
   expect?: string;
@@ -8,6 +8,7 @@ export interface VerifyCliOptions {
   strategies?: string;
   speed?: string;
   format?: string;
+  maxLineMib?: string;
 }
 
 export function verifyCommand(): Command {
@@ -19,6 +20,7 @@ export function verifyCommand(): Command {
     .option('--config <file>', 'engine configuration JSON')
     .option('--strategies <list>', 'comma-separated strategies to run (default: all enabled)')
     .option(...FORMAT_FLAG)
+    .option(...MAX_LINE_FLAG)
     .option('--speed <N>', 'speed of the paced second run (default: chosen so that it takes about 2 s)')
     .addHelpText(
       'after',

@@ -4,7 +4,7 @@ import { Tally } from '../engine/tally.js';
 import { parseJsonLossless } from '../massive/timestamps.js';
 import type { StreamName } from './lines.js';
 import { readManifest, type Manifest } from './manifest.js';
-import { listRecordingFiles, newReadReport, readStreamLines } from './reader.js';
+import { listRecordingFiles, newReadReport, readStreamLines, type ReaderOptions } from './reader.js';
 
 /**
  * `heatmap inspect`: one streaming pass over every stream of a recording, counting what is there.
@@ -37,7 +37,7 @@ export interface Inspection {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export async function inspectRecording(dir: string): Promise<Inspection> {
+export async function inspectRecording(dir: string, opts: ReaderOptions = {}): Promise<Inspection> {
   const manifest = await readManifest(dir);
   const { streams: files, other } = await listRecordingFiles(dir);
   const report = newReadReport();
@@ -59,7 +59,7 @@ export async function inspectRecording(dir: string): Promise<Inspection> {
     const info: StreamInspection = { files: [], lines: 0, first_recv_us: null, last_recv_us: null, recv_regressions: 0, events: {} };
     for (const name of names) info.files.push({ name, bytes: (await stat(path.join(dir, name))).size });
     const events = new Tally();
-    for await (const line of readStreamLines(dir, stream, names, report)) {
+    for await (const line of readStreamLines(dir, stream, names, report, opts)) {
       info.lines++;
       if (info.last_recv_us !== null && line.recv_us < info.last_recv_us) info.recv_regressions++;
       info.first_recv_us ??= line.recv_us;

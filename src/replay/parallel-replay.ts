@@ -27,6 +27,7 @@ export interface ParallelReplayOptions {
   readonly to_us?: number;
   readonly keyframes?: number;
   readonly format: 1 | 2;
+  readonly maxLineBytes?: number;
   /** Writes complete lines (UTF-8, each with its newline). */
   readonly write: (bytes: Uint8Array) => void;
   /** Backpressure from the output: a promise while it is full. */
@@ -98,6 +99,7 @@ export async function replayInParallel(opts: ParallelReplayOptions): Promise<Rep
       to_us: opts.to_us,
       keyframes: opts.keyframes,
       format: opts.format,
+      maxLineBytes: opts.maxLineBytes,
       primary: w === 0,
       order,
       maxInFlight: 8,

@@ -23,6 +23,7 @@ export interface ReplayWorkerTask {
   readonly to_us?: number;
   readonly keyframes?: number;
   readonly format: 1 | 2;
+  readonly maxLineBytes?: number;
   /** The primary worker also writes the strategy-less lines (gaps) and reports progress. */
   readonly primary: boolean;
   /** Every strategy of the run in evaluation order: a line's merge key holds its index here. */
@@ -136,6 +137,7 @@ async function run(task: ReplayWorkerTask): Promise<void> {
     dir: task.dir,
     config: task.config,
     format: task.format,
+    maxLineBytes: task.maxLineBytes,
     from_us: task.from_us,
     to_us: task.to_us,
     onOutput,

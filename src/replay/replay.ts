@@ -34,6 +34,8 @@ export interface ReplayOptions {
   readonly signal?: AbortSignal;
   /** Format of the version lines (DESIGN §3.1); default 1. */
   readonly format?: 1 | 2;
+  /** The reader's bound on one line's UTF-8 bytes (default 64 MiB). */
+  readonly maxLineBytes?: number;
 }
 
 export interface ReplayProgress {
@@ -74,7 +76,7 @@ export async function replayRecording(opts: ReplayOptions): Promise<ReplayOutcom
     if (out.type === 'version') versions++;
     opts.onOutput(out, engine.view);
   };
-  for await (const line of readRecording(opts.dir, { from_us: opts.from_us, to_us: opts.to_us }, report)) {
+  for await (const line of readRecording(opts.dir, { from_us: opts.from_us, to_us: opts.to_us, maxLineBytes: opts.maxLineBytes }, report)) {
     if (opts.signal?.aborted) {
       aborted = true;
       break;
