@@ -120,10 +120,11 @@ results.recordings = Object.fromEntries(
 log('day: where replay time goes …');
 add('reader', DAY, stage('reader', DAY.dir));
 add('reader + decode', DAY, stage('decode', DAY.dir));
-const engine = add('engine (no output)', DAY, stage('engine', DAY.dir, ['--strategies', STRATEGIES.join(',')]));
-// What replay of the day produces with all three strategies: the NDJSON it writes is far larger
-// than the recording (every changed tile is upserted whole, DESIGN §3).
-results.output = { versions: engine.versions, upserts: engine.upserts, ndjson_bytes: engine.out_bytes };
+const engine = add('engine (no output)', DAY, stage('engine', DAY.dir, ['--strategies', STRATEGIES.join(','), '--format', '2']));
+const engine1 = add('engine, format 1', DAY, stage('engine', DAY.dir, ['--strategies', STRATEGIES.join(','), '--format', '1']));
+// What replay of the day produces with all three strategies, in the default format 2 and in
+// format 1 (every changed tile upserted whole, DESIGN §3).
+results.output = { versions: engine.versions, upserts: engine.upserts, ndjson_bytes: engine.out_bytes, format1_bytes: engine1.out_bytes };
 // The output floor: hashing those bytes once (DESIGN §3 hashes every upsert) — no replay of the day
 // producing this stream can be faster, on one core.
 add('output hash floor', DAY, stage('hash', '-', ['--bytes', String(engine.out_bytes), '--chunk', String(Math.round(engine.out_bytes / engine.outputs))]));
@@ -132,6 +133,8 @@ for (const rec of recs) {
   log(`${rec.name}: replay --speed max, ${STRATEGIES.join(' + ')} …`);
   add('replay all (b)', rec, cli(...replayArgs(rec, STRATEGIES)), { strategies: STRATEGIES.join(','), jobs: Math.min(os.availableParallelism(), STRATEGIES.length) });
 }
+log(`day: replay --speed max, ${STRATEGIES.join(' + ')}, --format 1 …`);
+add('replay all, format 1', DAY, cli(...replayArgs(DAY, STRATEGIES), '--format', '1'), { strategies: STRATEGIES.join(','), jobs: Math.min(os.availableParallelism(), STRATEGIES.length) });
 log(`day: replay --speed max, ${STRATEGIES.join(' + ')}, one thread (--jobs 1) …`);
 add('replay all, 1 thread', DAY, cli(...replayArgs(DAY, STRATEGIES), '--jobs', '1'), { strategies: STRATEGIES.join(','), jobs: 1 });
 if (!quick) {
@@ -174,8 +177,16 @@ results.limits = {
   replay_jobs: replayDay.jobs,
   parallel_speedup: round2(find('replay all, 1 thread', 'day').ms / replayDay.ms),
 };
+const format1Day = find('replay all, format 1', 'day');
+const oneThread = find('replay all, 1 thread', 'day');
+const f2ratio = round2(results.output.format1_bytes / results.output.ndjson_bytes);
 results.targets = {
-  replay_vs_floor: { value: replayDay.x_floor, target: '<= 2', met: replayDay.x_floor <= 2 },
+  // Issue 14's targets (format 2, the default): stream ≤ 1/6 of format 1, replay ≤ 4× the floor
+  // with the default jobs and ≤ 7× in one thread.
+  format2_smaller_by: { value: f2ratio, target: '>= 6', met: f2ratio >= 6 },
+  replay_vs_floor: { value: replayDay.x_floor, target: '<= 4', met: replayDay.x_floor <= 4 },
+  replay_one_thread_vs_floor: { value: oneThread.x_floor, target: '<= 7', met: oneThread.x_floor <= 7 },
+  replay_format1_vs_floor: { value: format1Day.x_floor, target: '(format 1, for comparison)', met: true },
   day_peak_rss_mb: { value: replayDay.max_rss_mb, target: '< 512', met: replayDay.max_rss_mb < 512 },
 };
 const simDay = find('sim 6h30m', 'day');

@@ -126,7 +126,7 @@ async function readerStage(withDecode) {
 
 async function engineStage() {
   const { replayRecording } = await dist('replay/replay.js');
-  const { outputBytes } = await dist('sinks/ndjson.js');
+  const { outputBytes } = await dist('engine/output-lines.js');
   const { loadEngineConfig } = await dist('cli/config-file.js');
   const config = await loadEngineConfig(opt('--config'), opt('--strategies'));
   let versions = 0;
@@ -136,6 +136,7 @@ async function engineStage() {
   const r = await replayRecording({
     dir: rec,
     config,
+    format: opt('--format') === '2' ? 2 : 1,
     onOutput: (out) => {
       outputs++;
       // the NDJSON line replay would write (a version's line is built once, at publish): its size
