@@ -282,15 +282,15 @@ describe('recorder: REST faults', () => {
     const r = await startRecorder(s);
     await s.until(() => snapshotsDone(r.lines) >= 2, 'a snapshot after the 429');
     const summary = await r.stop();
-    expect(r.logs.some((m) => m.includes('HTTP 429') && m.includes('retrying in 1.0 s (Retry-After)'))).toBe(true);
+    expect(r.logs.some((m) => m.includes('HTTP 429') && m.includes('retrying the page in 1.0 s, as Retry-After asks'))).toBe(true);
     const lines = await readBack(r.outDir);
     const gaps = gapsOf(lines, 'chain');
     expect(gaps).toHaveLength(1);
     expect(gaps[0]).toMatchObject({ stream: 'chain', reason: 'http_429' });
     expect(gaps[0].to_us).toBeGreaterThan(gaps[0].from_us);
-    // The gap line sits between the snapshot before and the one after.
+    // The gap line sits between the snapshot before and the retried page (same snapshot, not a new one).
     const order = lines.filter((l) => l.stream === 'chain').map((l) => (l.obj.gap ? 'gap' : `s${l.obj.snapshot}`));
-    expect(order.slice(0, 3)).toEqual(['s0', 'gap', 's2']);
+    expect(order.slice(0, 3)).toEqual(['s0', 'gap', 's1']);
     expect(summary.snapshots.failed).toBe(1);
     expect(summary.gaps.chain).toBe(1);
   });
@@ -312,17 +312,17 @@ describe('recorder: REST faults', () => {
     expect(chainPages(lines).every((p) => p.status === 200 && typeof p.body === 'object')).toBe(true);
   });
 
-  it('a connection torn in the middle of a page: network gap, snapshot retried', async () => {
+  it('a connection torn in the middle of a page: network gap, page retried', async () => {
     const s = await startServer({ pageSize: 30, rest: (q, byDefault) => (q.n === 2 ? { ...byDefault(), tear: true } : undefined) });
     const r = await startRecorder(s);
     await s.until(() => snapshotsDone(r.lines) >= 1, 'a complete snapshot after the tear');
     await r.stop();
     const lines = await readBack(r.outDir);
     expect(gapsOf(lines, 'chain').map((g) => g.reason)).toEqual(['network']);
-    // Snapshot 0 has only page 0 (not last); snapshot 1 starts over and completes.
+    // Page 1 of snapshot 0 is asked again (same cursor) and the snapshot completes.
     const pages = chainPages(lines);
-    expect(pages.filter((p) => p.snapshot === 0).map((p) => [p.page, p.last])).toEqual([[0, false]]);
-    expect(pages.filter((p) => p.snapshot === 1).map((p) => p.page)).toEqual([0, 1, 2]);
+    expect(pages.filter((p) => p.snapshot === 0).map((p) => [p.page, p.last])).toEqual([[0, false], [1, false], [2, true]]);
+    expect(s.requests[2]!.url).toBe(s.requests[1]!.url);
     expect(r.logs.some((m) => m.startsWith('chain: network failure'))).toBe(true);
   });
 

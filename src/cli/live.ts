@@ -49,7 +49,8 @@ export function liveCommand(): Command {
         'the --record directory publishes the same versions (up to the last recorded line: versions that\n' +
         'ticks published after it have no input in the recording). Lines wait ~10 ms to be put in replay\n' +
         'order before they reach the engine. Stop with Ctrl-C or SIGTERM: the recording is finalised, SSE\n' +
-        'clients get a final `end` event, and the NDJSON ends with its summary line.\n' +
+        'clients get a final `end` event, and the NDJSON ends with its summary line. A session that receives\n' +
+        'nothing at all from Massive (no chain page, no WS frame) exits 1 and says what happened.\n' +
         SSE_HELP +
         '\nExamples:\n' +
         '  MASSIVE_API_KEY=… heatmap live --sse 8080 --record recordings/today\n' +

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help, type Option } from 'commander';
 import { exitCodeOf } from '../errors.js';
 import { simCommand } from './sim.js';
 import { replayCommand } from './replay.js';
@@ -28,21 +28,48 @@ export function buildProgram(): Command {
   for (const make of [simCommand, replayCommand, verifyCommand, inspectCommand, recordCommand, serveCommand, liveCommand, convertCommand, importCommand]) {
     program.addCommand(make());
   }
+  for (const cmd of [program, ...program.commands]) speakAsHeatmap(cmd);
   return program;
+}
+
+/**
+ * One voice for every command (commands made with `new Command` inherit none of this from the
+ * program): commander's usage errors say `heatmap: …` like ours, and point at the command's own
+ * --help; --help names the required options in the usage line and marks them `(required)`; and
+ * commander throws instead of exiting, so that `main` decides the exit code.
+ */
+function speakAsHeatmap(cmd: Command): void {
+  const name = cmd.parent ? `heatmap ${cmd.name()}` : 'heatmap';
+  cmd
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'heatmap: ')) })
+    .showHelpAfterError(`(run ${name} --help for usage)`)
+    .configureHelp({
+      optionDescription(this: Help, option: Option): string {
+        const text = Help.prototype.optionDescription.call(this, option);
+        return option.mandatory ? `${text} (required)` : text;
+      },
+    });
+  const required = cmd.options.filter((o) => o.mandatory).map((o) => o.flags);
+  if (required.length > 0) cmd.usage(`${required.join(' ')} ${cmd.usage()}`);
 }
 
 /** Entry point: runs the CLI and returns the exit code (only this function decides exit codes). */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
-  for (const cmd of program.commands) cmd.exitOverride();
+  if (argv.length <= 2) {
+    // `heatmap` alone asks what there is: the help, on stdout, as a success (not commander's usage error).
+    program.outputHelp();
+    return 0;
+  }
   try {
     await program.parseAsync(argv as string[]);
     return Number(process.exitCode ?? 0);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // help and version exit 0; commander already printed the message for usage errors
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      // --help and --version exit 0; help shown for a mistake (`heatmap help nosuch`) and every usage
+      // error (already printed, as `heatmap: …`) exit 2.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
       return 2;
     }
     const message = err instanceof Error ? err.message : String(err);

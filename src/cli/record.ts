@@ -50,6 +50,8 @@ export function recordCommand(): Command {
       '\nThe API key comes from MASSIVE_API_KEY (or --api-key); it is never written to the recording or the logs.\n' +
         'Stop with Ctrl-C (or SIGTERM): files are closed and the manifest finalised. A kill -9 loses at most\n' +
         'the last second and the recording still replays.\n' +
+        'Failures are retried for the whole session (a failed chain page first, with the same cursor); a session\n' +
+        'that receives nothing at all (no chain page, no WS frame) exits 1 and says what happened.\n' +
         '\nExamples:\n' +
         '  MASSIVE_API_KEY=… heatmap record --out recordings/2025-11-21 --duration 6h30m\n' +
         '  heatmap serve recordings/demo --port 8080 &\n' +

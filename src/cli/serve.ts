@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { parsePort, parsePositiveNumber } from './parse-options.js';
+import { parsePort, parsePositiveInt, parsePositiveNumber } from './parse-options.js';
 
 export interface ServeCliOptions {
   port: string;
@@ -9,6 +9,7 @@ export interface ServeCliOptions {
   loop?: boolean;
   hold?: boolean;
   host?: string;
+  maxConnections?: string;
 }
 
 export function serveCommand(): Command {
@@ -21,11 +22,15 @@ export function serveCommand(): Command {
     .option('--loop', 'start over at the end of the recording (default: keep serving the final state)')
     .option('--hold', 'start the replay clock only when the first client subscribes or asks for the chain')
     .option('--host <addr>', 'address to bind (default 127.0.0.1; 0.0.0.0 for every interface)')
+    .option('--max-connections <n>', 'most HTTP requests in flight plus WebSocket connections; more are refused (REST 503, WS close 1013) (default 256)')
     .addHelpText(
       'after',
       '\nEndpoints: GET /v3/snapshot/options/{underlying} (filters, limit ≤ 250, next_url pagination) and\n' +
         'WebSocket /options, /indices, /stocks (connected → auth → subscribe; frames filtered by subscription).\n' +
         'The chain endpoint answers with the newest recorded snapshot complete at the current replay time.\n' +
+        'Over --max-connections, REST answers 503 {"status":"ERROR",…,"error":"too many connections (limit N)"}\n' +
+        'with Retry-After: 1, and WS sends a max_connections status, then closes with 1013 "try again later".\n' +
+        'A port already in use exits 1: pick another --port (0 = any free port).\n' +
         '\nExample:\n' +
         '  heatmap serve recordings/demo --port 8080 --speed 10 &\n' +
         '  heatmap record --out /tmp/rerec --rest-url http://127.0.0.1:8080 --ws-url ws://127.0.0.1:8080 --api-key any',
@@ -33,8 +38,9 @@ export function serveCommand(): Command {
     .action(async (recording: string, opts: ServeCliOptions) => {
       const port = parsePort(opts.port, '--port');
       const speed = opts.speed === undefined ? 1 : parsePositiveNumber(opts.speed, '--speed');
+      const maxConnections = opts.maxConnections === undefined ? undefined : parsePositiveInt(opts.maxConnections, '--max-connections');
       if (opts.apiKey !== undefined && opts.apiKey.trim() === '') throw new UsageError('--api-key must not be empty');
       const { runServeCommand } = await import('./serve-run.js');
-      await runServeCommand(recording, { port, speed, apiKey: opts.apiKey, loop: opts.loop ?? false, hold: opts.hold ? 'client' : undefined, host: opts.host });
+      await runServeCommand(recording, { port, speed, apiKey: opts.apiKey, loop: opts.loop ?? false, hold: opts.hold ? 'client' : undefined, host: opts.host, maxConnections });
     });
 }

@@ -8,7 +8,10 @@
  *   `next_url` that loops back to itself) or at the page cap; the page where it stopped is marked
  *   `last` so the snapshot still counts as complete on replay.
  * - 429 / 5xx / non-JSON bodies / network failures: a `gap` line for the missed window (from the
- *   failed request to the next attempt), a backoff (honouring `Retry-After`), and on we go.
+ *   failed request to the next attempt) and a backoff (honouring `Retry-After`). The failed page is
+ *   asked again first — same cursor, same snapshot, up to `pageRetries` times — so one bad answer
+ *   does not throw away the pages already taken; only then is the snapshot given up, and the next
+ *   one starts after a backoff that grows while snapshots keep failing. Never gives up for good.
  * - 401 / 403: stop with a clear RuntimeError (the message never holds the key).
  */
 import { RuntimeError } from '../errors.js';
@@ -36,6 +39,8 @@ export interface ChainPollerOptions {
   readonly backoff: BackoffOptions;
   readonly retryAfterCapMs: number;
   readonly requestTimeoutMs: number;
+  /** Retries of a failed page (same cursor) before the snapshot is given up (default 3). */
+  readonly pageRetries?: number;
   readonly random?: () => number;
   /** Awaited once before the first snapshot (the recorder waits for a spot value there). */
   readonly beforeFirst?: (signal: AbortSignal) => Promise<void>;
@@ -64,13 +69,24 @@ export interface ChainPollerStats {
   /** Duration of the last complete snapshot (ms). */
   lastMs: number | undefined;
   lastPages: number;
+  /** Requests sent (pages and retries). */
+  requests: number;
+  /** Failed requests by what happened (`refused the connection`, `answered HTTP 503`…) and why. */
+  failures: Map<string, { what: string; why: string | undefined; count: number }>;
 }
+
+/** Default retries of one failed page before its snapshot is given up. */
+export const DEFAULT_PAGE_RETRIES = 3;
 
 type Failure = Exclude<ChainFetch, { kind: 'page' }>;
 type Retryable = Extract<ChainFetch, { kind: 'http' | 'network' }>;
+/** A page that failed on every retry: its snapshot is given up. */
+type GaveUp = { kind: 'failed'; failure: Retryable; snapshot: number; page: number; tries: number };
+/** Outcomes that end a snapshot at once: a rejected key, or the poller stopping. */
+type Stopped = (Failure & { kind: 'auth' }) | { kind: 'aborted' };
 
 export class ChainPoller {
-  readonly stats: ChainPollerStats = { snapshots: 0, failed: 0, pages: 0, gaps: 0, loops: 0, capped: 0, lastMs: undefined, lastPages: 0 };
+  readonly stats: ChainPollerStats = { snapshots: 0, failed: 0, pages: 0, gaps: 0, loops: 0, capped: 0, lastMs: undefined, lastPages: 0, requests: 0, failures: new Map() };
   private nextSnapshot = 0;
   /** The window without chain data opened by a failed request, closed when the next attempt starts. */
   private openGap: { from_us: number; reason: string } | undefined;
@@ -102,13 +118,13 @@ export class ChainPoller {
           await sleep(interval - (this.o.now() - started) / 1000, signal);
           continue;
         }
+        // The page failed on every retry: give the snapshot up, start a fresh one after a backoff.
         const f = outcome.failure;
-        this.stats.failed++;
-        this.openGap ??= { from_us: f.req_us, reason: f.reason };
-        const delay = f.kind === 'http' && f.retryAfterMs !== undefined ? f.retryAfterMs : backoffDelay(failures, this.o.backoff, this.o.random);
-        const why = f.kind === 'http' && f.retryAfterMs !== undefined ? ' (Retry-After)' : '';
+        const { delay, why } = this.retryDelay(f, failures);
         failures++;
-        this.o.log(this.o.redact(`chain: ${describeFailure(f)} on snapshot ${outcome.snapshot} page ${outcome.page} — retrying in ${(delay / 1000).toFixed(1)} s${why}`));
+        this.o.log(
+          this.o.redact(`chain: snapshot ${outcome.snapshot} page ${outcome.page} failed ${outcome.tries} times — giving up the snapshot (last: ${describeFailure(f)}); a new one in ${(delay / 1000).toFixed(1)} s${why}`),
+        );
         await sleep(delay, signal);
       }
     } finally {
@@ -118,7 +134,7 @@ export class ChainPoller {
 
   private async takeSnapshot(
     signal: AbortSignal,
-  ): Promise<{ kind: 'done'; snap: CompletedSnapshot } | { kind: 'failed'; failure: Retryable; snapshot: number; page: number } | (Failure & { kind: 'auth' }) | { kind: 'aborted' }> {
+  ): Promise<{ kind: 'done'; snap: CompletedSnapshot } | GaveUp | Stopped> {
     const snapshot = this.nextSnapshot++;
     const filter = this.o.filter();
     let pathQuery = chainSnapshotPath(this.o.underlying, filter);
@@ -126,25 +142,9 @@ export class ChainPoller {
     const pages: Record<string, unknown>[] = [];
     let started_us: number | undefined;
     for (let page = 0; page < this.o.pageCap; page++) {
-      let r: ChainFetch;
-      try {
-        r = await fetchChainPage({
-          baseUrl: this.o.restUrl,
-          pathQuery,
-          apiKey: this.o.apiKey,
-          now: this.o.now,
-          redact: this.o.redact,
-          timeoutMs: this.o.requestTimeoutMs,
-          retryAfterCapMs: this.o.retryAfterCapMs,
-          signal,
-        });
-      } catch (err) {
-        if (signal.aborted) return { kind: 'aborted' };
-        throw err;
-      }
-      started_us ??= r.req_us;
-      if (r.kind === 'auth') return r;
-      if (r.kind !== 'page') return { kind: 'failed', failure: r, snapshot, page };
+      const r = await this.fetchPage(pathQuery, snapshot, page, signal);
+      if (r.kind === 'aborted' || r.kind === 'auth' || r.kind === 'failed') return r;
+      started_us ??= r.first_req_us;
       let stop: CompletedSnapshot['stop'] | undefined;
       if (r.next === null) stop = 'end';
       else if (fetched.has(r.next.cursorId)) {
@@ -168,6 +168,66 @@ export class ChainPoller {
     throw new Error('unreachable: the page loop always stops at the cap');
   }
 
+  /**
+   * One page, asked again (same path + query, so the same cursor) after a retryable failure, up to
+   * `pageRetries` times with backoff. Each failure opens a chain gap, closed when the retry starts.
+   */
+  private async fetchPage(
+    pathQuery: string,
+    snapshot: number,
+    page: number,
+    signal: AbortSignal,
+  ): Promise<(Extract<ChainFetch, { kind: 'page' }> & { first_req_us: number }) | GaveUp | Stopped> {
+    const retries = this.o.pageRetries ?? DEFAULT_PAGE_RETRIES;
+    let first_req_us: number | undefined;
+    for (let tries = 0; ; ) {
+      let r: ChainFetch;
+      this.stats.requests++;
+      try {
+        r = await fetchChainPage({
+          baseUrl: this.o.restUrl,
+          pathQuery,
+          apiKey: this.o.apiKey,
+          now: this.o.now,
+          redact: this.o.redact,
+          timeoutMs: this.o.requestTimeoutMs,
+          retryAfterCapMs: this.o.retryAfterCapMs,
+          signal,
+        });
+      } catch (err) {
+        if (signal.aborted) return { kind: 'aborted' };
+        throw err;
+      }
+      first_req_us ??= r.req_us;
+      if (r.kind === 'auth') return r;
+      if (r.kind === 'page') return { ...r, first_req_us };
+      this.noteFailure(r);
+      if (++tries > retries) return { kind: 'failed', failure: r, snapshot, page, tries };
+      const { delay, why } = this.retryDelay(r, tries - 1);
+      this.o.log(this.o.redact(`chain: ${describeFailure(r)} on snapshot ${snapshot} page ${page} — retrying the page in ${(delay / 1000).toFixed(1)} s${why} (retry ${tries} of ${retries})`));
+      await sleep(delay, signal);
+      if (signal.aborted) return { kind: 'aborted' };
+      this.closeGap(this.o.now());
+    }
+  }
+
+  /** Counts a failed request and opens the chain gap it starts (unless one is open already). */
+  private noteFailure(f: Retryable): void {
+    this.stats.failed++;
+    this.openGap ??= { from_us: f.req_us, reason: f.reason };
+    const { what, why } = summarizeFailure(f, this.o.requestTimeoutMs);
+    const key = `${what}\n${why ?? ''}`;
+    const seen = this.stats.failures.get(key);
+    if (seen) seen.count++;
+    else this.stats.failures.set(key, { what, why, count: 1 });
+  }
+
+  /** Delay before retry number `attempt` (0-based): `Retry-After` when the server sent one, else the backoff. */
+  private retryDelay(f: Retryable, attempt: number): { delay: number; why: string } {
+    if (f.kind === 'http' && f.retryAfterMs !== undefined) return { delay: f.retryAfterMs, why: ', as Retry-After asks' };
+    return { delay: backoffDelay(attempt, this.o.backoff, this.o.random), why: '' };
+  }
+
   /** Writes the gap opened by failures, ending at `to_us` (the next attempt, or shutdown). */
   private closeGap(to_us: number): void {
     const g = this.openGap;
@@ -182,6 +242,29 @@ export class ChainPoller {
     return new RuntimeError(
       this.o.redact(`Massive REST ${what}: HTTP ${f.status} ${f.detail} — check MASSIVE_API_KEY (or --api-key) and your plan's options entitlement`),
     );
+  }
+}
+
+/**
+ * What a failed request amounts to, for the end-of-session report: `refused the connection`
+ * (`ECONNREFUSED`), `answered HTTP 503`, … — failures with the same pair are counted together.
+ */
+export function summarizeFailure(f: Retryable, timeoutMs: number): { what: string; why: string | undefined } {
+  if (f.kind === 'http') return f.status === 200 ? { what: 'answered with a body that is not JSON', why: 'HTTP 200' } : { what: `answered HTTP ${f.status}`, why: undefined };
+  // Node's fetch never connects to ports such as 9 or 6000 (the fetch spec's "bad ports").
+  if (/\bbad port\b/.test(f.detail)) return { what: "was blocked by Node's fetch", why: 'the port is on its bad-port list — use another port' };
+  switch (f.code) {
+    case 'ECONNREFUSED':
+      return { what: 'refused the connection', why: f.code };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { what: 'could not be resolved', why: f.code };
+    case 'timeout':
+      return { what: 'did not answer', why: `no complete answer within ${timeoutMs} ms` };
+    case undefined:
+      return { what: 'failed at the network level', why: f.detail };
+    default:
+      return { what: 'failed at the network level', why: f.code };
   }
 }
 

@@ -60,8 +60,12 @@ export type ChainFetch =
   | (Timing & { kind: 'page'; status: 200; body: string; json: Record<string, unknown>; next: NextLink | null })
   /** Any other HTTP answer that is worth retrying (429, 5xx, other 4xx, a 200 that is not JSON). */
   | (Timing & { kind: 'http'; status: number; reason: string; retryAfterMs: number | undefined; detail: string })
-  /** No complete HTTP answer: refused, reset, timed out, or torn in the middle of the body. */
-  | (Timing & { kind: 'network'; reason: 'network'; detail: string })
+  /**
+   * No complete HTTP answer: refused, reset, timed out, or torn in the middle of the body. `code`
+   * is the system error code (`ECONNREFUSED`, `ECONNRESET`, `ENOTFOUND`…), `timeout` when the
+   * request deadline passed, undefined when the error carries none.
+   */
+  | (Timing & { kind: 'network'; reason: 'network'; detail: string; code: string | undefined })
   /** 401/403: the key is unknown or not entitled. Not retried. */
   | (Timing & { kind: 'auth'; status: number; detail: string });
 
@@ -99,7 +103,7 @@ export async function fetchChainPage(o: FetchPageOptions): Promise<ChainFetch> {
   } catch (err) {
     if (o.signal?.aborted) throw err; // the caller stopped: not a failure to record
     const detail = timeout.aborted ? `no complete answer within ${o.timeoutMs} ms` : redactError(err, o.redact);
-    return { kind: 'network', reason: 'network', req_us, recv_us: o.now(), url, detail };
+    return { kind: 'network', reason: 'network', req_us, recv_us: o.now(), url, detail, code: timeout.aborted ? 'timeout' : errorCode(err) };
   }
   const recv_us = o.now();
   const body = o.redact(text);
@@ -139,6 +143,15 @@ export function nextLinkOf(nextUrl: unknown): NextLink | null {
   u.searchParams.delete('apiKey');
   const pathQuery = u.pathname + u.search;
   return { pathQuery, cursorId: u.searchParams.get('cursor') ?? pathQuery };
+}
+
+/** The system error code of a failed fetch: undici keeps it on `cause` (or on the error itself). */
+function errorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code)) return code;
+  }
+  return undefined;
 }
 
 function joinUrl(base: string, pathQuery: string): string {

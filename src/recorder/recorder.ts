@@ -80,14 +80,21 @@ export async function runRecorder(opts: RecorderOptions): Promise<RecorderSummar
   const spotWaiters: (() => void)[] = [];
   const stale = (c: WsCluster): number =>
     typeof opts.staleTimeoutMs === 'number' ? opts.staleTimeoutMs : opts.staleTimeoutMs?.[c] ?? STALE_DEFAULTS[c];
-  const makeClient = (cluster: WsCluster, onData?: (raw: string) => void): MassiveWsClient =>
-    new MassiveWsClient({
-      url: `${opts.wsUrl.replace(/\/+$/, '')}/${cluster}`,
+  const wsTrouble = new Map<WsCluster, WsTrouble>();
+  const makeClient = (cluster: WsCluster, onData?: (raw: string) => void): MassiveWsClient => {
+    const trouble: WsTrouble = { url: `${opts.wsUrl.replace(/\/+$/, '')}/${cluster}`, errors: new Map(), wasLive: false };
+    wsTrouble.set(cluster, trouble);
+    return new MassiveWsClient({
+      url: trouble.url,
       cluster,
       apiKey: opts.apiKey,
       now,
       redact,
-      log,
+      log: (m) => {
+        noteWsTrouble(trouble, m);
+        if (cluster === spotCluster && trouble.errors.size > 0) releaseSpotWaiters(); // no spot is coming soon
+        log(m);
+      },
       onFrame: (raw, recv_us) => {
         emit(cluster, wsLine(recv_us, raw), recv_us);
         onData?.(raw);
@@ -100,9 +107,14 @@ export async function runRecorder(opts: RecorderOptions): Promise<RecorderSummar
       subscribeBatch: opts.subscribeBatch ?? 250,
       random,
     });
+  };
+  /** Lets the first snapshot go without a spot value (it arrived, or its feed is down). */
+  const releaseSpotWaiters = (): void => {
+    for (const w of spotWaiters.splice(0)) w();
+  };
   const spotClient = makeClient(spotCluster, (raw) => {
     for (const f of parseWsFrame(JSON.parse(raw), spotCluster, spotTally, opts.underlying).facts) if (f.kind === 'spot') spot = f.value;
-    if (spot !== undefined) for (const w of spotWaiters.splice(0)) w();
+    if (spot !== undefined) releaseSpotWaiters();
   });
   spotClient.subscribe([spotCluster === 'indices' ? `V.${opts.underlying}` : `T.${opts.underlying}`]);
   const optionsClient = makeClient('options');
@@ -221,6 +233,7 @@ export async function runRecorder(opts: RecorderOptions): Promise<RecorderSummar
   if (statusTimer) clearInterval(statusTimer);
   opts.signal?.removeEventListener('abort', onAbort);
   await polled;
+  for (const [cluster, c] of clients) if (c.stats.state === 'live') wsTrouble.get(cluster)!.wasLive = true;
   await Promise.all(clients.map(([, c]) => c.close()));
   queue?.close(deliver);
   await pumped;
@@ -247,6 +260,46 @@ export async function runRecorder(opts: RecorderOptions): Promise<RecorderSummar
     topology: band ? { ...band, contracts: scope.size } : null,
     files: await fileSizes(opts.outDir),
   };
+  // Nothing at all arrived (no chain page, no WS frame): an empty recording is a failure to say.
+  if (!fatalError && poller.stats.pages === 0 && clients.every(([, c]) => c.stats.frames === 0)) {
+    fatalError = new RuntimeError(redact(describeNothing(opts.restUrl, poller.stats, clients.map(([cluster]) => wsTrouble.get(cluster)!))));
+  }
   if (fatalError) throw Object.assign(fatalError, { summary });
   return summary;
+}
+
+/** What went wrong on one WS cluster, gathered from its log lines (the client keeps no such record). */
+interface WsTrouble {
+  readonly url: string;
+  /** Connection errors by code (`ECONNREFUSED`) or message, with counts. */
+  readonly errors: Map<string, number>;
+  /** Whether it ever got past auth (a connection that was lost, or live at the end). */
+  wasLive: boolean;
+}
+
+/** Notes what a WS client's log line says about its connection (`options: connection error: connect ECONNREFUSED …`). */
+function noteWsTrouble(t: WsTrouble, message: string): void {
+  const error = / connection error: (.*)$/.exec(message)?.[1] ?? (/ no auth_success within /.test(message) ? 'handshake timeout' : undefined);
+  if (error !== undefined) {
+    const key = /\b(E[A-Z]{3,})\b/.exec(error)?.[1] ?? error.slice(0, 80);
+    t.errors.set(key, (t.errors.get(key) ?? 0) + 1);
+  }
+  if (/ connection lost \(/.test(message)) t.wasLive = true;
+}
+
+/** `recorded nothing: REST http://… refused the connection 3 times (ECONNREFUSED); WS ws://…/options never connected (ECONNREFUSED ×3)` */
+function describeNothing(restUrl: string, chain: ChainPoller['stats'], ws: readonly WsTrouble[]): string {
+  const times = (n: number): string => (n === 1 ? 'once' : `${n} times`);
+  const rest =
+    chain.failures.size > 0 ? [...chain.failures.values()].map((f) => `${f.what} ${times(f.count)}${f.why !== undefined ? ` (${f.why})` : ''}`).join(', ')
+    : chain.requests > 0 ? 'never answered (the session ended during the first request)'
+    : 'was never asked (the session ended while the first snapshot waited for a spot value)';
+  const sockets = ws.map((t) => {
+    if (t.wasLive) return `${t.url} connected but sent no data`;
+    const errors = [...t.errors].map(([e, n]) => (n > 1 ? `${e} ×${n}` : e)).join(', ');
+    return `${t.url} never connected${errors !== '' ? ` (${errors})` : ''}`;
+  });
+  const refused = [...chain.failures.values()].some((f) => f.why === 'ECONNREFUSED') || ws.some((t) => t.errors.has('ECONNREFUSED'));
+  const hint = refused ? ' — is anything listening there? Check --rest-url and --ws-url' : '';
+  return `recorded nothing: REST ${restUrl} ${rest}; WS ${sockets.join(', ')}${hint}`;
 }

@@ -8,15 +8,18 @@
  *   `Authorization: Bearer` or `?apiKey=`.
  * - WS `/options`, `/indices`, `/stocks`: Massive's connected → auth → subscribe flow, recorded
  *   frames at the recorded pace × speed, filtered by subscription.
- * Any non-empty key is accepted unless `apiKey` is set.
+ * Any non-empty key is accepted unless `apiKey` is set. At most `maxConnections` HTTP requests in
+ * flight plus WS sessions: the excess is refused as Massive would (see connection-limit.ts).
  * Nothing a client sends may stop the server (it stands in for Massive in long unattended runs): a
  * malformed request gets a 400 in Massive's error shape, a handler bug a 500 and a log line.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { RuntimeError, UsageError } from '../errors.js';
 import { readManifest } from '../recording/manifest.js';
 import { listStreamFiles } from '../recording/reader.js';
+import { ConnectionLimit, DEFAULT_MAX_CONNECTIONS } from './connection-limit.js';
 import { ChainStore, decodeCursor, encodeCursor, parseChainQuery, selectItems, type ChainQuery } from './chain-store.js';
 import { parseRequestTarget, safeDecode } from './request-target.js';
 import { playTimeline, type TimelinePass } from './timeline.js';
@@ -39,6 +42,8 @@ export interface ServeOptions {
    */
   readonly hold?: 'client' | 'manual';
   readonly authTimeoutMs?: number;
+  /** Cap on HTTP requests in flight plus WS sessions (default 256). */
+  readonly maxConnections?: number;
   readonly log?: (msg: string) => void;
 }
 
@@ -58,8 +63,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts the server; resolves once it listens. @throws InputError when `dir` is not a recording. */
+/**
+ * Starts the server; resolves once it listens. @throws InputError when `dir` is not a recording,
+ * RuntimeError when the port cannot be bound (in use, no permission).
+ */
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
+  const maxConnections = o.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new UsageError(`maxConnections must be a whole number ≥ 1, got ${maxConnections}`);
   const manifest = await readManifest(o.dir);
   const underlying = manifest.underlying;
   const hasChain = (await listStreamFiles(o.dir)).has('chain');
@@ -72,6 +82,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     if (o.hold === 'client') release();
   };
   const hub = new WsHub({ apiKey: o.apiKey, authTimeoutMs: o.authTimeoutMs, log, onActivity: activity });
+  const limit = new ConnectionLimit(maxConnections, () => hub.count(), log);
   let requestNo = 0;
   const nextRequestId = (): string => `serve-${(++requestNo).toString(16).padStart(8, '0')}`;
   let prerolled!: () => void;
@@ -79,6 +90,12 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const ready = new Promise<void>((r) => (prerolled = r));
 
   const server = http.createServer((req, res) => {
+    if (!limit.admitRequest(res)) {
+      const requestId = nextRequestId();
+      res.writeHead(503, { 'content-type': 'application/json', 'x-request-id': requestId, 'retry-after': '1' });
+      res.end(massiveError(requestId, limit.message));
+      return;
+    }
     ready
       .then(() => handle(req, res))
       .catch((err: unknown) => {
@@ -147,7 +164,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   };
   server.on('upgrade', (req, socket, head) => {
     try {
-      hub.handleUpgrade(req, socket, head);
+      hub.handleUpgrade(req, socket, head, limit.refusesUpgrade() ? limit.message : undefined);
     } catch (err) {
       log(`serve: internal error on a WebSocket upgrade: ${errorText(err)}`);
       socket.destroy();
@@ -157,9 +174,10 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
 
   const host = o.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: NodeJS.ErrnoException): void => reject(listenError(err, host, o.port));
+    server.once('error', failed);
     server.listen(o.port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -228,6 +246,21 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
 /** Massive's REST error body (massive-wire.md §2.7), as its 401s look. */
 function massiveError(requestId: string, error: string): string {
   return JSON.stringify({ status: 'ERROR', request_id: requestId, error });
+}
+
+/** Why the port could not be bound, and what to do (worded like `--sse`'s). */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): RuntimeError {
+  const where = `cannot serve on ${host}:${port}`;
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new RuntimeError(`${where}: port ${port} is already in use — pick another --port (0 = any free port)`);
+    case 'EACCES':
+      return new RuntimeError(`${where}: no permission to bind port ${port} (ports below 1024 need privileges) — pick another --port (0 = any free port)`);
+    case 'EADDRNOTAVAIL':
+      return new RuntimeError(`${where}: ${host} is not an address of this machine — check --host`);
+    default:
+      return new RuntimeError(`${where}: ${err.code ?? err.message}`);
+  }
 }
 
 function errorText(err: unknown): string {

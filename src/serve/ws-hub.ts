@@ -43,6 +43,8 @@ interface ClientMessage {
 export class WsHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   private readonly sessions = new Set<Session>();
+  /** Refused sockets still closing (terminated by close(), so that the server can stop at once). */
+  private readonly refused = new Set<WebSocket>();
   /** Connections accepted and frames sent, for the log. */
   readonly stats = { connections: 0, frames: 0 };
 
@@ -55,8 +57,12 @@ export class WsHub {
     return n;
   }
 
-  /** Handles an HTTP upgrade for `/options`, `/indices`, `/stocks`; anything else gets a 404. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /**
+   * Handles an HTTP upgrade for `/options`, `/indices`, `/stocks`; anything else gets a 404. With
+   * `refusal` (the server is full) the socket is upgraded only to say so, as Massive does: a
+   * `max_connections` status, then close 1013 "try again later".
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, refusal?: string): void {
     // Node stops watching a socket it hands over for an upgrade: a peer resetting it before ws takes
     // over (or during the 404) must not become an unhandled 'error' event.
     socket.on('error', () => socket.destroy());
@@ -66,7 +72,19 @@ export class WsHub {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    if (refusal !== undefined) {
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.refuse(ws, refusal));
+      return;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, cluster));
+  }
+
+  private refuse(ws: WebSocket, message: string): void {
+    this.refused.add(ws);
+    ws.on('error', () => undefined);
+    ws.on('close', () => this.refused.delete(ws));
+    ws.send(status('max_connections', message));
+    ws.close(1013, 'try again later');
   }
 
   private attach(ws: WebSocket, cluster: WsCluster): void {
@@ -172,6 +190,8 @@ export class WsHub {
   close(): void {
     for (const s of this.sessions) s.ws.terminate();
     this.sessions.clear();
+    for (const ws of this.refused) ws.terminate();
+    this.refused.clear();
     this.wss.close();
   }
 }

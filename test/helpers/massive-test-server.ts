@@ -2,8 +2,8 @@
  * A programmable Massive look-alike on 127.0.0.1 for recorder tests: a real HTTP server for the
  * chain snapshot (filters, pagination with `next_url` + cursor) and a real WebSocket server for
  * the clusters (connected → auth → subscribe), with hooks to inject faults: replace any REST
- * answer (429, 5xx, HTML, looping cursors, torn bodies), fail auth, send status notices, drop
- * sockets, stay silent. Everything the client sends is logged for assertions, and `until()`
+ * answer (429, 5xx, HTML, looping cursors, torn bodies), fail the next request matching a pattern
+ * once (`failNext`), fail auth, send status notices, drop sockets, stay silent. Everything the client sends is logged for assertions, and `until()`
  * waits for a condition (re-checked on every server event) instead of sleeping.
  */
 import http from 'node:http';
@@ -87,8 +87,18 @@ export interface TestServerOptions {
   onSubscribe?: (conn: WsConn, topics: string[]) => void;
 }
 
+/** A one-shot REST fault queued by `failNext`, and the request it hit. */
+interface PendingFault {
+  readonly pattern: RegExp | string;
+  readonly status: number;
+  readonly body: string | undefined;
+}
+
 export class MassiveTestServer {
   readonly requests: RestRequest[] = [];
+  /** The requests answered by a `failNext` fault, in order. */
+  readonly faults: { n: number; url: string; status: number }[] = [];
+  private readonly pendingFaults: PendingFault[] = [];
   readonly conns: WsConn[] = [];
   private readonly server: http.Server;
   private readonly wss = new WebSocketServer({ noServer: true });
@@ -145,6 +155,15 @@ export class MassiveTestServer {
   }
 
   /**
+   * Answers the next request whose URL (path + query) matches `pattern` with `status` instead of
+   * the default reply, once. Queued faults are consumed in order, each by one request; the body is
+   * Massive's error shape unless given. Takes precedence over the `rest` hook.
+   */
+  failNext(pattern: RegExp | string, status: number, body?: string): void {
+    this.pendingFaults.push({ pattern, status, body });
+  }
+
+  /**
    * Resolves once `cond()` holds; it is re-checked on every server event and every 10 ms (for
    * conditions on files or client state). Rejects after `timeoutMs` naming `what`.
    */
@@ -180,13 +199,22 @@ export class MassiveTestServer {
     const url = new URL(req.url ?? '/', 'http://x');
     const r: RestRequest = { n: this.requests.length + 1, path: url.pathname, query: url.searchParams, headers: req.headers, url: req.url ?? '' };
     this.requests.push(r);
-    const reply = this.o.rest?.(r, () => this.defaultReply(r, req.headers.host ?? '')) ?? this.defaultReply(r, req.headers.host ?? '');
+    const reply = this.takeFault(r) ?? this.o.rest?.(r, () => this.defaultReply(r, req.headers.host ?? '')) ?? this.defaultReply(r, req.headers.host ?? '');
     res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(reply.body), ...reply.headers });
     if (reply.tear) {
       res.write(reply.body.slice(0, Math.floor(reply.body.length / 2)));
       setImmediate(() => req.socket.destroy());
     } else res.end(reply.body);
     this.notify();
+  }
+
+  /** The first queued fault matching the request, removed from the queue and logged in `faults`. */
+  private takeFault(r: RestRequest): RestReply | undefined {
+    const i = this.pendingFaults.findIndex((f) => (typeof f.pattern === 'string' ? r.url.includes(f.pattern) : f.pattern.test(r.url)));
+    if (i < 0) return undefined;
+    const [f] = this.pendingFaults.splice(i, 1);
+    this.faults.push({ n: r.n, url: r.url, status: f!.status });
+    return { status: f!.status, body: f!.body ?? JSON.stringify({ status: 'ERROR', request_id: `req${r.n}`, error: `injected HTTP ${f!.status}` }) };
   }
 
   /** Massive's behaviour: auth required, filters honoured, `limit` pages with an opaque cursor. */
