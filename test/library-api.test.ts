@@ -2,11 +2,10 @@
  * The library API (DESIGN §7), imported by package name as a user would, and the README's
  * backtest example run as it is shipped (so it cannot rot).
  */
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, parseNdjson, runCli, tempDir } from './helpers/cli.js';
+import { ROOT, parseNdjson, runCli, runNode, tempDir } from './helpers/cli.js';
 
 interface Api {
   replay: (dir: string, o?: { format?: 1 | 2; config?: unknown }) => AsyncIterable<{ type: string; strategy?: string; version?: number; hash?: string; upserts?: { key: string; value: number; score: number | null }[] }>;
@@ -16,18 +15,6 @@ interface Api {
 }
 // By package name (self-reference through package.json "exports"), from the built dist/.
 const api = (await import('heatmap' as string)) as Api;
-
-function runNode(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe("import { … } from 'heatmap'", () => {
   it('replay() yields the CLI stream as records: the same version lines (format 2 by default, or 1), then the summary', async () => {

@@ -16,8 +16,13 @@ export interface CliResult {
 
 /** Runs `heatmap ARGS…` as a child process (no TTY), collecting output. */
 export function runCli(args: readonly string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<CliResult> {
+  return runNode([BIN, ...args], opts);
+}
+
+/** Runs `node ARGS…` (a script and its arguments) from the repository root, collecting output. */
+export function runNode(args: readonly string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [...args], {
       cwd: ROOT,
       env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
