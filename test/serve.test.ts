@@ -232,11 +232,12 @@ describe('serve: WebSocket clusters', () => {
     expect(await all.next((f) => f.includes('"ev":"T"'))).toBe(`[${TRADE_A},${TRADE_B}]`);
   });
 
-  it('rejects unknown cluster paths', async () => {
+  it('answers an unknown cluster path with an error status and a close', async () => {
     const s = await serve();
-    const ws = new WebSocket(`${s.wsUrl}/forex`);
-    const err = await new Promise<Error>((resolve) => ws.once('error', resolve));
-    expect(err.message).toMatch(/404/);
+    const c = await connect(`${s.wsUrl}/forex`);
+    const closed = new Promise<number>((r) => c.ws.once('close', (code) => r(code)));
+    expect(JSON.parse(await c.next(hasStatus('error')))).toEqual([{ ev: 'status', status: 'error', message: expect.stringContaining('/forex') }]);
+    expect(await closed).toBe(1008);
   });
 });
 

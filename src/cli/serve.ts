@@ -20,14 +20,19 @@ export function serveCommand(): Command {
     .option('--speed <n>', 'replay receive time N× faster than real time (default 1)')
     .option('--api-key <key>', 'accept only this key (default: any non-empty key)')
     .option('--loop', 'start over at the end of the recording (default: keep serving the final state)')
-    .option('--hold', 'start the replay clock only when the first client subscribes or asks for the chain')
+    .option('--hold', 'start the replay clock only when the first client subscribes or asks for the chain; it then starts at the recording\'s first line, so frames recorded before the first complete chain snapshot are delivered too')
     .option('--host <addr>', 'address to bind (default 127.0.0.1; 0.0.0.0 for every interface)')
     .option('--max-connections <n>', 'most HTTP requests in flight plus WebSocket connections; more are refused (REST 503, WS close 1013) (default 256)')
     .addHelpText(
       'after',
-      '\nEndpoints: GET /v3/snapshot/options/{underlying} (filters, limit ≤ 250, next_url pagination) and\n' +
+      '\nEndpoints: GET /v3/snapshot/options/{underlying} (filters, limit ≤ 250, next_url pagination),\n' +
+        'GET /v3/snapshot/options/{underlying}/{contract} (one contract, results is an object) and\n' +
         'WebSocket /options, /indices, /stocks (connected → auth → subscribe; frames filtered by subscription).\n' +
-        'The chain endpoint answers with the newest recorded snapshot complete at the current replay time.\n' +
+        'Both REST endpoints answer from the newest recorded snapshot complete at the current replay time, so\n' +
+        'the replay starts at the first one: without --hold, WS frames recorded before the first complete chain\n' +
+        'snapshot are skipped (--hold delivers them). Unknown paths get 404 {"status":"ERROR","request_id":…,"error":…};\n' +
+        'a WS upgrade to another path (/crypto, …) gets an error status and a close (1008); a malformed topic or\n' +
+        'an event type the cluster does not have gets an error status.\n' +
         'Over --max-connections, REST answers 503 {"status":"ERROR",…,"error":"too many connections (limit N)"}\n' +
         'with Retry-After: 1, and WS sends a max_connections status, then closes with 1013 "try again later".\n' +
         'A port already in use exits 1: pick another --port (0 = any free port).\n' +

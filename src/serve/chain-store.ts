@@ -86,6 +86,21 @@ function describeItem(raw: string): ServedItem | undefined {
   return { raw, ticker, expiration: c.expiration, strike: c.strike, type: c.right === 'C' ? 'call' : 'put' };
 }
 
+/** The contract `ticker` of `snap` (binary search: items are sorted by ticker), if it has it. */
+export function findItem(snap: ServedSnapshot, ticker: string): ServedItem | undefined {
+  const items = snap.items;
+  let lo = 0;
+  let hi = items.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const t = items[mid]!.ticker;
+    if (t === ticker) return items[mid];
+    if (t < ticker) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}
+
 /** A chain query: filters, sort, page size — what the cursor carries from page to page. */
 export interface ChainQuery {
   readonly exp: { readonly eq?: string; readonly gte?: string; readonly gt?: string; readonly lte?: string; readonly lt?: string };

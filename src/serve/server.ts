@@ -6,8 +6,11 @@
  *   current replay time, filtered (`expiration_date*`, `strike_price*`, `contract_type`), sorted and
  *   paginated (`limit` ≤ 250, `next_url` + opaque `cursor`), items served verbatim. Key as
  *   `Authorization: Bearer` or `?apiKey=`.
+ * - REST `GET /v3/snapshot/options/{underlying}/{contract}`: that contract's item of the same
+ *   snapshot, `results` one object; an unknown contract is a 404 in Massive's error shape.
  * - WS `/options`, `/indices`, `/stocks`: Massive's connected → auth → subscribe flow, recorded
- *   frames at the recorded pace × speed, filtered by subscription.
+ *   frames at the recorded pace × speed, filtered by subscription. Any other upgrade path gets an
+ *   `error` status and a close; unknown REST paths a 404 `{"status":"ERROR",…}`.
  * Any non-empty key is accepted unless `apiKey` is set. At most `maxConnections` HTTP requests in
  * flight plus WS sessions: the excess is refused as Massive would (see connection-limit.ts).
  * Nothing a client sends may stop the server (it stands in for Massive in long unattended runs): a
@@ -20,7 +23,7 @@ import { RuntimeError, UsageError } from '../errors.js';
 import { readManifest } from '../recording/manifest.js';
 import { listStreamFiles } from '../recording/reader.js';
 import { ConnectionLimit, DEFAULT_MAX_CONNECTIONS } from './connection-limit.js';
-import { ChainStore, decodeCursor, encodeCursor, parseChainQuery, selectItems, type ChainQuery } from './chain-store.js';
+import { ChainStore, decodeCursor, encodeCursor, findItem, parseChainQuery, selectItems, type ChainQuery } from './chain-store.js';
 import { parseRequestTarget, safeDecode } from './request-target.js';
 import { playTimeline, type TimelinePass } from './timeline.js';
 import { WsHub } from './ws-hub.js';
@@ -37,8 +40,10 @@ export interface ServeOptions {
   /** Start over at the end of the recording (default: keep serving the final state). */
   readonly loop?: boolean;
   /**
-   * Hold the replay clock after the pre-roll: `client` — until the first client subscribes or asks
-   * for the chain; `manual` — until `release()` (tests). Default: start at once.
+   * Hold the replay clock: `client` — until the first client subscribes or asks for the chain;
+   * `manual` — until `release()` (tests). Held, the clock then starts at the recording's first
+   * line (frames before the first complete snapshot are delivered). Default: start at once after
+   * the pre-roll, skipping those frames.
    */
   readonly hold?: 'client' | 'manual';
   readonly authTimeoutMs?: number;
@@ -122,18 +127,25 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const answer = (req: http.IncomingMessage, requestId: string, reply: (status: number, body: string) => void): void => {
     const url = parseRequestTarget(req.url ?? '/');
     if (typeof url === 'string') return reply(400, massiveError(requestId, url));
-    const m = /^\/v3\/snapshot\/options\/([^/]+)\/?$/.exec(url.pathname);
-    if (!m || (req.method !== 'GET' && req.method !== 'HEAD')) {
-      reply(404, JSON.stringify({ status: 'NOT_FOUND', request_id: requestId, message: 'heatmap serve implements GET /v3/snapshot/options/{underlying} and WS /options, /indices, /stocks' }));
-      return;
-    }
+    // `/v3/snapshot/options/{underlying}` (chain) and `/v3/snapshot/options/{underlying}/{contract}`.
+    const m = /^\/v3\/snapshot\/options\/([^/]+)(?:\/([^/]+))?\/?$/.exec(url.pathname);
+    if (!m || (req.method !== 'GET' && req.method !== 'HEAD')) return reply(404, massiveError(requestId, NOT_FOUND));
     const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
     const key = bearer ?? url.searchParams.get('apiKey') ?? '';
     if (key === '') return reply(401, massiveError(requestId, 'API Key was not provided'));
     if (o.apiKey !== undefined && key !== o.apiKey) return reply(401, massiveError(requestId, 'Unknown API Key'));
     activity();
     const asked = safeDecode(m[1]!);
-    if (asked === undefined) return reply(400, massiveError(requestId, 'Malformed percent-encoding in the request URL'));
+    const contract = m[2] !== undefined ? safeDecode(m[2]) : undefined;
+    if (asked === undefined || (m[2] !== undefined && contract === undefined)) return reply(400, massiveError(requestId, 'Malformed percent-encoding in the request URL'));
+    if (contract !== undefined) {
+      // Single-contract snapshot (massive-wire.md §2.6, LLMS "Option Contract Snapshot"): the same
+      // item as in the chain, with `results` one object instead of an array. The doc gives no
+      // sample beyond "`results` is an object", so the item is the chain item, served verbatim.
+      const item = asked === underlying ? store.current && findItem(store.current, contract) : undefined;
+      if (!item) return reply(404, massiveError(requestId, `No snapshot for contract ${JSON.stringify(contract.slice(0, 64))} of underlying ${JSON.stringify(asked.slice(0, 64))} at the current replay time`));
+      return reply(200, `{"results":${item.raw},"status":"OK","request_id":"${requestId}"}`);
+    }
     let q: ChainQuery;
     let snapId: number | undefined;
     let offset = 0;
@@ -242,6 +254,13 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     },
   };
 }
+
+/**
+ * A 404's error text. Real Massive's answer to an unknown path is not in massive-wire.md (a 2020
+ * report, polygon-io/issues#60, shows a plain-text "404 page not found"); serve answers in the
+ * documented error shape, as its other errors do.
+ */
+const NOT_FOUND = 'Not found: heatmap serve implements GET /v3/snapshot/options/{underlying}, GET /v3/snapshot/options/{underlying}/{contract} and WS /options, /indices, /stocks';
 
 /** Massive's REST error body (massive-wire.md §2.7), as its 401s look. */
 function massiveError(requestId: string, error: string): string {

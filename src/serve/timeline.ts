@@ -2,9 +2,14 @@
  * The replay clock of `heatmap serve`: one pass over the recording in replay order (DESIGN §4),
  * streamed from disk, releasing each line at its receive time × `speed` on the wall clock.
  *
- * Pre-roll: lines up to the first complete chain snapshot are released at once, so a client that
- * asks for the chain right away gets what Massive would give it (a full snapshot), and pacing
- * starts from there. With `hold`, pacing waits for the first client instead.
+ * Pre-roll: the chain pages up to the first complete chain snapshot are applied at once, so a
+ * client that asks for the chain right away gets what Massive would give it (a full snapshot).
+ * - Without `hold`, every line up to that snapshot is released at once (WS frames before it reach
+ *   no client: none can have subscribed yet) and pacing starts from there.
+ * - With `hold`, the pre-roll reads only the chain pages; once the hold is released, the clock
+ *   starts at the recording's first line and every WS frame is played at its pace, those recorded
+ *   before the first complete snapshot included (the pre-roll's pages are not applied twice). The
+ *   chain served meanwhile is that first snapshot, ahead of the clock by the pre-roll's length.
  */
 import { sleep } from '../massive/backoff.js';
 import type { WsCluster } from '../massive/ws.js';
@@ -18,7 +23,10 @@ export interface TimelineOptions {
   readonly speed: number;
   /** Release lines at once until the first complete chain snapshot (default true; false for recordings without a chain). */
   readonly preroll?: boolean;
-  /** Wait for this before pacing starts (after the pre-roll); absent: start at once. */
+  /**
+   * Wait for this before pacing starts; absent: start at once. With it, pacing starts at the
+   * recording's first line (see the pre-roll above).
+   */
   readonly hold?: Promise<void>;
   readonly signal: AbortSignal;
   /** A recorded chain page (status 200 only), in order. Returns true when it completed a snapshot. */
@@ -50,6 +58,21 @@ export async function playTimeline(o: TimelineOptions): Promise<TimelinePass> {
   let last: number | undefined;
   let anchor: { wallMs: number; recvUs: number } | undefined;
   let isPaced = o.preroll === false;
+  /** Chain lines the held pre-roll already applied: the paced pass skips that many. */
+  let skipChain = 0;
+  if (!isPaced && o.hold) {
+    // Held: apply the chain pages up to the first complete snapshot, then play everything from the first line.
+    for await (const line of readRecording(o.dir, {}, newReadReport())) {
+      if (o.signal.aborted) break;
+      if (line.stream !== 'chain') continue;
+      skipChain++;
+      lines++;
+      const page = chainPageOf(line.text);
+      if (page) pages++;
+      if (page && o.onChainPage(page.snapshot, page.page, page.last, page.body, line.recv_us)) break;
+    }
+    isPaced = true;
+  }
   if (isPaced) o.onPrerolled?.();
   for await (const line of readRecording(o.dir, {}, report)) {
     if (o.signal.aborted) break;
@@ -63,6 +86,10 @@ export async function playTimeline(o: TimelineOptions): Promise<TimelinePass> {
       const due = anchor.wallMs + (line.recv_us - anchor.recvUs) / 1000 / o.speed;
       await sleep(due - performance.now(), o.signal);
       if (o.signal.aborted) break;
+    }
+    if (line.stream === 'chain' && skipChain > 0) {
+      skipChain--;
+      continue;
     }
     lines++;
     if (line.stream === 'chain') {

@@ -58,33 +58,40 @@ export class WsHub {
   }
 
   /**
-   * Handles an HTTP upgrade for `/options`, `/indices`, `/stocks`; anything else gets a 404. With
-   * `refusal` (the server is full) the socket is upgraded only to say so, as Massive does: a
-   * `max_connections` status, then close 1013 "try again later".
+   * Handles an HTTP upgrade for `/options`, `/indices`, `/stocks`. Any other path (an unserved
+   * Massive cluster such as `/crypto`, or no cluster at all) is upgraded only to say so: an `error`
+   * status, then close 1008 — a Massive client reads the reason from the socket, as it reads
+   * `auth_failed`, instead of a bare HTTP 404. With `refusal` (the server is full) the socket is
+   * upgraded only to say that, as Massive does: a `max_connections` status, then close 1013 "try
+   * again later".
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, refusal?: string): void {
     // Node stops watching a socket it hands over for an upgrade: a peer resetting it before ws takes
-    // over (or during the 404) must not become an unhandled 'error' event.
+    // over must not become an unhandled 'error' event.
     socket.on('error', () => socket.destroy());
-    const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '');
+    const rawPath = (req.url ?? '/').split('?')[0]!;
+    const path = rawPath.replace(/\/+$/, '');
     const cluster = CLUSTERS.find((c) => path === `/${c}`);
-    if (!cluster) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (refusal !== undefined) {
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.refuse(ws, 'max_connections', refusal, 1013, 'try again later'));
       return;
     }
-    if (refusal !== undefined) {
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.refuse(ws, refusal));
+    if (!cluster) {
+      // Echo at most a short prefix of the path (it can be up to Node's header limit).
+      const message = `Unknown cluster ${JSON.stringify(rawPath.slice(0, 64))}: heatmap serve serves /options, /indices, /stocks`;
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.refuse(ws, 'error', message, 1008, 'unknown cluster'));
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, cluster));
   }
 
-  private refuse(ws: WebSocket, message: string): void {
+  /** Sends one status and closes: a socket upgraded only to say why it is not served. */
+  private refuse(ws: WebSocket, st: string, message: string, code: number, reason: string): void {
     this.refused.add(ws);
     ws.on('error', () => undefined);
     ws.on('close', () => this.refused.delete(ws));
-    ws.send(status('max_connections', message));
-    ws.close(1013, 'try again later');
+    ws.send(status(st, message));
+    ws.close(code, reason);
   }
 
   private attach(ws: WebSocket, cluster: WsCluster): void {
@@ -158,6 +165,11 @@ export class WsHub {
     }
     const replies: { ev: 'status'; status: string; message: string }[] = [];
     for (const t of topics) {
+      const bad = topicError(s.cluster, t);
+      if (bad !== undefined) {
+        replies.push({ ev: 'status', status: 'error', message: bad });
+        continue;
+      }
       if (msg.action === 'subscribe') s.topics.add(t);
       else s.topics.delete(t);
       replies.push({ ev: 'status', status: 'success', message: `${msg.action}d to: ${t}` });
@@ -194,6 +206,28 @@ export class WsHub {
     this.refused.clear();
     this.wss.close();
   }
+}
+
+/**
+ * Event types per cluster (massive-wire.md §4.3–4.5): a topic is `EV.SYMBOL` or `EV.*`. A topic of
+ * another form or event type gets an `error` status (§4.1: subscribe answers `success`,
+ * `auth_required` or `error`) and is not subscribed; the valid topics of the same message are.
+ */
+const EVENTS: Record<WsCluster, readonly string[]> = {
+  options: ['T', 'Q', 'A', 'AM', 'FMV'],
+  indices: ['V', 'A', 'AM'],
+  stocks: ['T', 'Q', 'A', 'AM', 'LULD', 'NOI', 'FMV'],
+};
+
+/** Why `topic` cannot be subscribed on `cluster`, or undefined when it can. */
+function topicError(cluster: WsCluster, topic: string): string | undefined {
+  const shown = JSON.stringify(topic.slice(0, 64));
+  const dot = topic.indexOf('.');
+  const ev = dot > 0 ? topic.slice(0, dot) : '';
+  const sym = dot > 0 ? topic.slice(dot + 1) : '';
+  if (ev === '' || sym === '' || /\s/.test(sym)) return `Invalid topic ${shown}: expected EV.SYMBOL or EV.*, e.g. ${cluster === 'indices' ? 'V.I:SPX' : 'T.O:SPY251219C00650000'}`;
+  if (!EVENTS[cluster].includes(ev)) return `Invalid topic ${shown}: the ${cluster} cluster has no ${JSON.stringify(ev.slice(0, 16))} events (it has ${EVENTS[cluster].join(', ')})`;
+  return undefined;
 }
 
 /** Parses a text frame; a string result is the error to answer (anything but a JSON object). */
