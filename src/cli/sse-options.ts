@@ -34,7 +34,8 @@ export const SSE_HELP =
   '                               when they are no longer retained). ": heartbeat" comments every 15 s;\n' +
   '                               event: gap / failed as they happen; event: end before the server closes.\n' +
   '  GET /sse/heatmap             strategies with their current version and client counts (JSON)\n' +
-  '  GET /health                  200 {"status":"ok"} while serving\n';
+  '  GET /health                  200 {"status":"ok"} while serving\n' +
+  '  GET /                        the web heatmap view\n';
 
 /** Validates the SSE flags; undefined when `--sse` is absent. */
 export function parseSseFlags(opts: SseCliOptions): SseSettings | undefined {

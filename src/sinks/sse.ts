@@ -1,5 +1,8 @@
+import { promises as fsp } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { EngineOutput } from '../engine/types.js';
 import { RuntimeError } from '../errors.js';
 import { StrategyChannel, type ChannelLimits, type ChannelStats, type SlowClientPolicy } from './sse-channel.js';
@@ -14,6 +17,8 @@ import { parseLastEventId } from './sse-wire.js';
  *   with the valid names.
  * - `GET /sse/heatmap` — the strategies, their current versions and client counts (JSON).
  * - `GET /health` — 200 `{"status":"ok",…}` while serving, 503 while shutting down.
+ * - `GET /` — the web heatmap (the repository's `web/` folder, read when the server starts; its
+ *   modules and stylesheet under `/web/`): same-origin only, enforced by its CSP.
  * - `HEAD` on any of these: the same status and headers, no body (uptime probes).
  *
  * Every response carries `Access-Control-Allow-Origin` so a browser dashboard on another origin can
@@ -68,6 +73,32 @@ export interface StrategyStatus extends ChannelStats {
 
 const PREFIX = '/sse/heatmap';
 
+/** The web view's files: `web/` at the package root, two levels up from src/sinks (vitest) and dist/sinks (CLI) alike. */
+const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+const WEB_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
+/** The page loads nothing from another origin (no CDN: it works offline and behind firewalls). */
+const WEB_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'";
+
+interface WebAsset {
+  readonly type: string;
+  readonly body: Buffer;
+}
+
+/** The web view's files by URL path: `/` → index.html, `/web/<name>` → the others. Empty when web/ is missing. */
+async function loadWebAssets(): Promise<Map<string, WebAsset>> {
+  const assets = new Map<string, WebAsset>();
+  const names = await fsp.readdir(WEB_DIR).catch(() => [] as string[]);
+  for (const name of names.sort()) {
+    const type = WEB_TYPES[extname(name)];
+    if (type !== undefined) assets.set(name === 'index.html' ? '/' : `/web/${name}`, { type, body: await fsp.readFile(join(WEB_DIR, name)) });
+  }
+  return assets;
+}
+
 const STREAM_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',
@@ -88,6 +119,7 @@ export class SseServer {
   private constructor(
     private readonly server: http.Server,
     opts: SseServerOptions,
+    private readonly web: ReadonlyMap<string, WebAsset>,
   ) {
     const limits: ChannelLimits = {
       maxBufferBytes: opts.maxBufferBytes ?? SSE_DEFAULTS.maxBufferBytes,
@@ -110,6 +142,7 @@ export class SseServer {
    * @throws RuntimeError when the port cannot be bound (in use, no permission).
    */
   static async start(opts: SseServerOptions): Promise<SseServer> {
+    const web = await loadWebAssets();
     const server = http.createServer();
     const host = opts.host ?? SSE_DEFAULTS.host;
     await new Promise<void>((resolve, reject) => {
@@ -119,7 +152,7 @@ export class SseServer {
       });
       server.listen(opts.port, host, () => resolve());
     });
-    return new SseServer(server, opts);
+    return new SseServer(server, opts, web);
   }
 
   /** The bound port (useful with port 0). */
@@ -221,7 +254,13 @@ export class SseServer {
       if (req.method === 'HEAD') return void res.writeHead(200, STREAM_HEADERS).end(); // no client to attach
       return this.stream(req, res, ch, url);
     }
-    this.json(res, 404, { error: `no such endpoint ${path}`, endpoints: ['/sse/heatmap', '/sse/heatmap/{strategy}', '/health'] });
+    const asset = this.web.get(path);
+    if (asset) {
+      res.writeHead(200, { 'Content-Type': asset.type, 'Content-Length': asset.body.length, 'Cache-Control': 'no-cache', 'Content-Security-Policy': WEB_CSP, 'X-Content-Type-Options': 'nosniff' });
+      return void res.end(asset.body);
+    }
+    if (path === '/') return this.json(res, 500, { error: `the web view's files are missing from ${WEB_DIR} — reinstall heatmap` });
+    this.json(res, 404, { error: `no such endpoint ${path}`, endpoints: ['/', '/sse/heatmap', '/sse/heatmap/{strategy}', '/health'] });
   }
 
   private stream(req: http.IncomingMessage, res: http.ServerResponse, ch: StrategyChannel, url: URL): void {
