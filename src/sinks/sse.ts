@@ -236,7 +236,8 @@ export class SseServer {
     // Node answers HEAD without the body that json() and stream() would write.
     const url = parseTarget(req.url ?? '/');
     if (!url) return this.json(res, 400, { error: 'malformed request URL' });
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    // Only `/` itself is the page: `//` (an empty segment) is no endpoint, so it is a 404.
+    const path = url.pathname === '/' ? '/' : url.pathname.replace(/\/+$/, '');
     if (path === '/health') {
       const clients = this.status().reduce((n, s) => n + s.clients, 0);
       const uptime_s = Math.round((performance.now() - this.startedMs) / 1000);
