@@ -186,7 +186,7 @@ describe('tile history: replay --parquet and convert of a versions file', () => 
   it('writes one row per upserted tile per version, the same either way', async () => {
     const hist = path.join(work.dir, 'hist');
     const versionsFile = path.join(work.dir, 'versions.ndjson');
-    const r = await runCli(['replay', rec, '--out', versionsFile, '--parquet', hist, '--no-progress']);
+    const r = await runCli(['replay', rec, '--strategies', 'fly,vertical', '--out', versionsFile, '--parquet', hist, '--no-progress']);
     expect(r.code, r.stderr).toBe(0);
     const conv = path.join(work.dir, 'hist-conv');
     const c = await runCli(['convert', versionsFile, '--to', 'parquet', '--out', conv, '--no-progress']);
