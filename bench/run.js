@@ -202,6 +202,21 @@ if (!quick) {
   };
   results.targets.rss_growth_x4 = { value: `${Math.round(rssGrowth * 100)} %`, target: '<= +15 %', met: rssGrowth <= 0.15 };
 }
+// The web view in headless Chromium (bench/web-view.mjs): 20 diffs/s of 500 tiles, the browser's
+// own metrics. Skipped with a note when Chromium is not installed.
+log('web view: 20 diffs/s of 500 tiles in headless Chromium …');
+{
+  const r = spawnSync(process.execPath, [path.join(here, 'web-view.mjs')], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status === 0) {
+    try {
+      results.web_view = JSON.parse(r.stdout);
+    } catch {
+      results.web_view = { error: 'unreadable report' };
+    }
+  } else {
+    results.web_view = { error: (r.stderr || `exit ${r.status}`).trim().split('\n')[0] };
+  }
+}
 results.machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
   cores: os.cpus().length,
@@ -236,6 +251,8 @@ function printTable() {
     `day replay output: ${fmt(o.versions)} versions, ${fmt(o.upserts)} tile upserts, ${round1(o.ndjson_bytes / 1e9)} GB of NDJSON (${round1(o.ndjson_bytes / inBytes)}× the recording); ` +
       `replay moves ${round1((inBytes + o.ndjson_bytes) / 1e6 / secs)} MB/s in + out, floor ${find('floor (a)', 'day').mb_per_s} MB/s in`,
   );
+  const w = results.web_view;
+  out.push(w?.frames ? `web view, 20 diffs/s × 500 tiles: ${JSON.stringify(w.frames)}; main thread busy ${w.browser_metrics.main_thread_busy_pct} %` : `web view: not measured (${w?.error ?? 'no report'})`);
   out.push(`TUI frame at 120x40 (${results.tui.grid_rows} rows × ${results.tui.grid_strikes} strikes): ${results.tui.ms_per_frame} ms CPU per frame`);
   if (results.scaling) {
     const s = results.scaling;
