@@ -24,7 +24,7 @@ export { outputBytes, summaryRecord } from './engine/output-lines.js';
 export { versionLine } from './engine/publisher.js';
 export { Tally } from './engine/tally.js';
 export type { EngineInput, EngineOutput, VersionRecord, GapRecord, PipelineErrorRecord, PublishedTile, PublishedLeg, TileDef, LegDef, OptionContract, Fact, LegFact, SpotFact } from './engine/types.js';
-export { Format2Folder, fold2to1, type Format2FolderOptions } from './engine/format2.js';
+export { Format2Folder, fold2to1, type Format2FolderOptions } from './engine/format2-fold.js';
 
 export { makeTileDef, formatStrike, type Strategy } from './engine/strategy.js';
 export type { ContractUniverse } from './engine/universe.js';

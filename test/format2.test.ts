@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, selectStrategies, type EngineConfig } from '../src/engine/config.js';
 import { Engine } from '../src/engine/engine.js';
-import { Format2Folder, fold2to1 } from '../src/engine/format2.js';
+import { Format2Folder, fold2to1 } from '../src/engine/format2-fold.js';
 import { createKeyframer, outputBytes, snapshotBodyLine, snapshotLine, summaryRecord } from '../src/engine/output-lines.js';
 import { Tally } from '../src/engine/tally.js';
 import type { EngineInput, EngineOutput, Fact, LegSource } from '../src/engine/types.js';

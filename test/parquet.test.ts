@@ -1,4 +1,4 @@
-import { fold2to1 } from '../src/engine/format2.js';
+import { fold2to1 } from '../src/engine/format2-fold.js';
 import { readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';

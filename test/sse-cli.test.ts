@@ -1,4 +1,4 @@
-import { Format2Folder } from '../src/engine/format2.js';
+import { Format2Folder } from '../src/engine/format2-fold.js';
 /**
  * `heatmap replay --sse`: the command's own action (runReplayCommand), a real client on loopback.
  * Without --sse-exit the server keeps serving the final state after the replay (the NDJSON,

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, validateConfig } from '../src/engine/config.js';
-import { Format2Folder } from '../src/engine/format2.js';
+import { Format2Folder } from '../src/engine/format2-fold.js';
 import { outputBytes } from '../src/engine/output-lines.js';
 import type { EngineOutput, PublishedTile, VersionRecord } from '../src/engine/types.js';
 import { replayRecording } from '../src/replay/replay.js';

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { Format2Folder } from '../engine/format2.js';
+import { Format2Folder } from '../engine/format2-fold.js';
 import { InputError } from '../errors.js';
 import { NdjsonSink } from '../sinks/ndjson.js';
 

@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import { Format2Folder } from '../engine/format2.js';
+import { Format2Folder } from '../engine/format2-fold.js';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '../errors.js';
