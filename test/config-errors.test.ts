@@ -10,17 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, validateConfig } from '../src/engine/config.js';
 import { loadEngineConfig } from '../src/cli/config-file.js';
 import { runCli, tempDir } from './helpers/cli.js';
+import { configError } from './helpers/engine-fixtures.js';
 
-/** The ConfigError `validateConfig` throws for `raw` (fails the test when it does not throw). */
-function configError(raw: unknown): ConfigError {
-  try {
-    validateConfig(raw);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error(`expected a ConfigError for ${JSON.stringify(raw)}`);
-}
 
 describe('topology.expirations must be calendar dates', () => {
   it.each([

@@ -11,17 +11,8 @@ import {
   selectStrategies,
   validateConfig,
 } from '../src/engine/config.js';
+import { configError } from './helpers/engine-fixtures.js';
 
-/** The ConfigError `validateConfig` throws for `raw` (fails the test when it does not throw). */
-function configError(raw: unknown): ConfigError {
-  try {
-    validateConfig(raw);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error(`expected a ConfigError for ${JSON.stringify(raw)}`);
-}
 
 const BWB = { name: 'bwb', right: 'C', legs: [{ ratio: 1, offset: -10 }, { ratio: -2, offset: 0 }, { ratio: 1, offset: 20 }] };
 

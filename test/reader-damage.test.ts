@@ -1,9 +1,8 @@
 import { promises as fsp } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import { wsLine } from '../src/recording/lines.js';
 import { writeManifest } from '../src/recording/manifest.js';
@@ -17,21 +16,13 @@ import {
 } from '../src/recording/reader.js';
 import { WINDOW } from '../src/recording/time-outliers.js';
 import { RecordingWriter } from '../src/recording/writer.js';
-import { parseNdjson, runCli, tempDir } from './helpers/cli.js';
+import { parseNdjson, runCli, tempDir, tempDirsPerTest } from './helpers/cli.js';
 
 // Damaged recording files (rules: ARCHITECTURE.md, "Around the engine", Recording format): gzip
 // corruption, CRC mismatches, trailing garbage, truncation, overlong lines, and stream files that
 // are not files.
 
-const dirs: string[] = [];
-async function tmp(): Promise<string> {
-  const d = await fsp.mkdtemp(path.join(os.tmpdir(), 'heatmap-damage-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await fsp.rm(d, { recursive: true, force: true });
-});
+const tmp = tempDirsPerTest('heatmap-damage-');
 
 const BASE = { underlying: 'I:SPX', source: 'sim' as const, created_us: 1763740800000000 };
 const FILE = 'options.ndjson.gz';

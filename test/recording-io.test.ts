@@ -1,8 +1,7 @@
 import fs, { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InputError, RuntimeError } from '../src/errors.js';
 import { chainLine, gapLine, wsLine } from '../src/recording/lines.js';
 import { readManifest, writeManifest, type Manifest } from '../src/recording/manifest.js';
@@ -15,16 +14,9 @@ import {
   type RawLine,
 } from '../src/recording/reader.js';
 import { RecordingWriter } from '../src/recording/writer.js';
+import { tempDirsPerTest } from './helpers/cli.js';
 
-const dirs: string[] = [];
-async function tmp(): Promise<string> {
-  const d = await fsp.mkdtemp(path.join(os.tmpdir(), 'heatmap-rec-io-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await fsp.rm(d, { recursive: true, force: true });
-});
+const tmp = tempDirsPerTest('heatmap-rec-io-');
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

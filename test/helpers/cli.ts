@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { afterEach } from 'vitest';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,4 +50,20 @@ export function parseNdjson(text: string): Record<string, unknown>[] {
     .split('\n')
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/**
+ * A `tmp()` that makes a fresh temporary directory, every one of them removed after each test of
+ * the calling file (call at module level).
+ */
+export function tempDirsPerTest(prefix: string): () => Promise<string> {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  });
+  return async () => {
+    const d = await mkdtemp(path.join(tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
 }

@@ -4,7 +4,8 @@ import { resolveStrategies } from '../../src/strategies/index.js';
  * collects what the engine emits. Everything here is plain data; nothing mocks the engine.
  */
 import { createHash } from 'node:crypto';
-import { validateConfig, type EngineConfig } from '../../src/engine/config.js';
+import { expect } from 'vitest';
+import { ConfigError, validateConfig, type EngineConfig } from '../../src/engine/config.js';
 import { Engine } from '../../src/engine/engine.js';
 import { versionLine } from '../../src/engine/publisher.js';
 import type {
@@ -220,4 +221,15 @@ export function round(x: number, places: number): number {
   const f = 10 ** places;
   const r = Math.round(x * f) / f;
   return r === 0 ? 0 : r;
+}
+
+/** The ConfigError `validateConfig` throws for `raw` (fails the test when it does not throw). */
+export function configError(raw: unknown): ConfigError {
+  try {
+    validateConfig(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(raw)}`);
 }
