@@ -217,6 +217,21 @@ log('web view: 20 diffs/s of 500 tiles in headless Chromium …');
     results.web_view = { error: (r.stderr || `exit ${r.status}`).trim().split('\n')[0] };
   }
 }
+// Redis scale-out (bench/redis.mjs): the day through feed + 3 pipeline processes + 1 SSE process,
+// against the single-process replay. Skipped with a note when redis-server is not installed.
+log('day: Redis — feed + 3 pipelines + 1 sse vs replay …');
+{
+  const r = spawnSync(process.execPath, [path.join(here, 'redis.mjs'), DAY.dir, '--json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status === 0) {
+    try {
+      results.redis = JSON.parse(r.stdout.trim().split('\n').at(-1));
+    } catch {
+      results.redis = { error: 'unreadable report' };
+    }
+  } else {
+    results.redis = { error: (r.stderr || `exit ${r.status}`).trim().split('\n').at(-1) };
+  }
+}
 results.machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
   cores: os.cpus().length,
@@ -253,6 +268,13 @@ function printTable() {
   );
   const w = results.web_view;
   out.push(w?.frames ? `web view, 20 diffs/s × 500 tiles: ${JSON.stringify(w.frames)}; main thread busy ${w.browser_metrics.main_thread_busy_pct} %` : `web view: not measured (${w?.error ?? 'no report'})`);
+  const rd = results.redis;
+  out.push(
+    rd?.end_to_end_s !== undefined
+      ? `redis: feed + 3 pipelines + 1 sse ${rd.end_to_end_s} s vs replay ${rd.replay_s} s (${rd.vs_replay}×); feed ${rd.feed_s} s (${fmt(rd.xadd_entries_per_s)} XADD entries/s); ` +
+          `Redis ${rd.redis_memory_mb.used} MB used (raw stream ${rd.redis_memory_mb.raw_stream} MB); streams match the replay: ${Object.values(rd.streams).every((x) => x.matches_replay)}`
+      : `redis: not measured (${rd?.error ?? 'no report'})`,
+  );
   out.push(`TUI frame at 120x40 (${results.tui.grid_rows} rows × ${results.tui.grid_strikes} strikes): ${results.tui.ms_per_frame} ms CPU per frame`);
   if (results.scaling) {
     const s = results.scaling;

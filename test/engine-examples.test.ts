@@ -293,15 +293,73 @@ describe('tile values and scores from known leg prices (DESIGN §2.3)', () => {
     expect(tiles[1]!.score).toBe(0);
   });
 
-  it('confidence is the smallest leg confidence: 1 for trades, 1 − (ask − bid)/(ask + bid) for quote mids', () => {
+  it('confidence is the smallest leg confidence (1 for trades, 1 − (ask − bid)/(ask + bid) for quote mids) × the skew factor', () => {
     const { engine } = open();
     const out = pushOne(engine, factsInput(T0 + 2 * SEC, quote(C(5900), 7.9, 8.3, T0 + 2 * SEC - MS, 'ws_quote'), quote(C(5910), 4.0, 4.6, T0 + 2 * SEC - MS, 'ws_quote')));
     const t = tileByKey(versionsOf(out, 'fly')[0]!.upserts, fly('C', 5900));
-    // legs: trade (1), 1 − 0.4/16.2 = 0.97531, 1 − 0.6/8.6 = 0.93023 → min, 4 dp
-    expect(t.confidence).toBe(0.9302);
+    // legs: trade (1), 1 − 0.4/16.2 = 0.97531, 1 − 0.6/8.6 = 0.930233 → min 0.930233.
+    // Skew: the 5890 trade is the snapshot's, at OPEN_AT − 1 s = T0 − 999 877 µs; the quotes are at
+    // T0 + 1 999 000 µs: 2 998 877 µs → 1 − 1 998 877 / 75 000 000 = 0.973348.
+    // 0.930233 × 0.973348 = 0.905440 → 4 dp
+    expect(t.confidence).toBe(0.9054);
     // The mids (8.1, 4.3) equal the old prices: only confidence changed, and that alone is a change.
     expect(t.value).toBe(2.3);
     expect(t.source).toBe('ws_quote');
+  });
+});
+
+describe('confidence and the legs\' time skew (worked examples)', () => {
+  // Trades at chosen event times, so every leg of the C 5890/5900/5910 fly and the C 5900/5910
+  // vertical is a WS trade (confidence 1) unless a quote says otherwise. Skew = newest − oldest leg.
+  const at = (s: number) => T0 + 10 * SEC + s * SEC;
+  const priced = (...facts: Parameters<typeof factsInput>[1][]) => {
+    const { engine } = run(makeConfig(), OPEN);
+    let recv = T0 + 100 * SEC;
+    const outs = facts.map((f) => pushOne(engine, factsInput((recv += SEC), f)));
+    return { engine, outs };
+  };
+  const canon = (engine: Engine, strategy: string, key: string) => tileByKey(engine.canonicalTiles(strategy), key);
+  const vert = `SPXW:${EXP}:vertical:C:5900/5910`;
+
+  it('legs within a second of each other cost nothing', () => {
+    const { engine } = priced(trade(C(5890), 14, at(0)), trade(C(5900), 8, at(0.5)), trade(C(5910), 4, at(1)));
+    expect(canon(engine, 'fly', fly('C', 5900)).confidence).toBe(1); // skew 1 s exactly: factor 1
+  });
+
+  it('a fly of trades 15 s apart: 1 − (15 − 1) / 75 = 0.813333', () => {
+    const { engine } = priced(trade(C(5890), 14, at(0)), trade(C(5900), 8, at(10)), trade(C(5910), 4, at(15)));
+    const t = canon(engine, 'fly', fly('C', 5900));
+    expect(t.confidence).toBe(0.8133);
+    expect(t.value).toBe(2); // 14 − 16 + 4: the skew changes the confidence, never the value
+  });
+
+  it('a vertical 30 s apart: 1 − 29/75 = 0.613333; the fly around it is only as skewed as its own legs', () => {
+    const { engine } = priced(trade(C(5890), 14, at(30)), trade(C(5900), 8, at(0)), trade(C(5910), 4, at(30)));
+    expect(canon(engine, 'vertical', vert).confidence).toBe(0.6133);
+    expect(canon(engine, 'fly', fly('C', 5900)).confidence).toBe(0.6133); // same 30 s between its legs
+  });
+
+  it('multiplies the weakest leg: a quote at 0.975309 and 10 s of skew (0.88) give 0.858272', () => {
+    // 1 − 0.4/16.2 = 0.975309; 1 − (10 − 1)/75 = 0.88; 0.975309 × 0.88 = 0.858272 → 0.8583
+    const { engine } = priced(trade(C(5890), 14, at(0)), quote(C(5900), 7.9, 8.3, at(10), 'ws_quote'), trade(C(5910), 4, at(4)));
+    expect(canon(engine, 'fly', fly('C', 5900)).confidence).toBe(0.8583);
+    // The vertical's legs: 5900 at 10 s, 5910 at 4 s: skew 6 s → 1 − 5/75 = 0.933333; × 0.975309 = 0.910288
+    expect(canon(engine, 'vertical', vert).confidence).toBe(0.9103);
+  });
+
+  it('never falls below the floor 0.2 (reached at 61 s); a single leg has no skew', () => {
+    const { engine } = priced(trade(C(5890), 14, at(0)), trade(C(5900), 8, at(120)), trade(C(5910), 4, at(200)));
+    expect(canon(engine, 'fly', fly('C', 5900)).confidence).toBe(0.2);
+    expect(canon(engine, 'single', single('C', 5890)).confidence).toBe(1); // 200 s older than the others, alone
+  });
+
+  it('a newer print at the same price republishes the tile only when the new skew changes its confidence', () => {
+    const { outs } = priced(trade(C(5890), 14, at(0)), trade(C(5900), 8, at(0)), trade(C(5910), 4, at(0)), trade(C(5910), 4, at(0.8)), trade(C(5910), 4, at(16)));
+    const flyIn = (i: number) => versionsOf(outs[i]!, 'fly').flatMap((v) => v.upserts).find((t) => t.key === fly('C', 5900));
+    // 0.8 s of skew: factor 1, same prices, so the tile is not a change.
+    expect(flyIn(3)).toBeUndefined();
+    // 16 s: 1 − 15/75 = 0.8; the value (14 − 16 + 4 = 2) is unchanged, the tile is published again.
+    expect(flyIn(4)).toMatchObject({ value: 2, confidence: 0.8, ts_us: at(16) });
   });
 });
 

@@ -304,13 +304,18 @@ describe('published tiles are a function of the staged marks (DESIGN §2.3)', ()
         }
         let value = 0;
         let ts = -1;
+        let oldest = Infinity;
         let conf = 1;
         for (const [c, ratio] of legs) {
           const m = engine.marks.get(c.ticker)!;
           value += ratio * m.price;
           ts = Math.max(ts, m.event_us);
+          oldest = Math.min(oldest, m.event_us);
           if (m.bid !== undefined && m.ask !== undefined) conf = Math.min(conf, 1 - (m.ask - m.bid) / (m.ask + m.bid));
         }
+        // The legs' time skew: free up to 1 s, then −1/75 per second, floor 0.2 (README, confidence).
+        const skew = ts - oldest;
+        if (skew > SEC) conf *= Math.max(0.2, 1 - (skew - SEC) / (75 * SEC));
         const v = round(value, 6);
         out.set(`SPXW:2025-11-21:${strategy}:${right}:${strikes.join('/')}`, { value: v, score: round(v / width, 6), ts, conf: round(conf, 4) });
       }

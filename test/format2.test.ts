@@ -76,7 +76,8 @@ describe('format 2 worked example (DESIGN §3.1)', () => {
   const inputs: EngineInput[] = [
     ...OPEN,
     factsInput(T0 + 3 * SEC, trade(C5900, 9.9, T0 + 2 * SEC)),
-    factsInput(T0 + 4 * SEC, trade(C5910, 5.3, T0 + 3_500 * MS)),
+    // Stamped between the other legs' times, so it moves no fly's leg time skew (and confidence).
+    factsInput(T0 + 4 * SEC, trade(C5910, 5.3, T0 + 1_500 * MS)),
     factsInput(T0 + 5 * SEC, trade(C5920, 2.4, T0 + 4_500 * MS)),
   ];
 
@@ -84,7 +85,7 @@ describe('format 2 worked example (DESIGN §3.1)', () => {
     const { lines, engine } = run(FLY, inputs, engineOf(FLY, 2));
     expect(lines).toHaveLength(3);
 
-    // fly = +1 lo −2 body +1 hi, score = value / 10; trades: confidence 1.
+    // fly = +1 lo −2 body +1 hi, score = value / 10; trades, all legs at one time: confidence 1.
     const head1 = '"format":2,"strategy":"fly","version":1,"at_us":1763735400000123,"reasons":["structural","value"]';
     const rest1 =
       `"slots":[${SLOTS}],` +
@@ -97,32 +98,35 @@ describe('format 2 worked example (DESIGN §3.1)', () => {
     expect(lines[0]).toBe(`{"type":"version",${head1},"prev_hash":"","hash":"${h1}",${rest1},"stats":{"slots":3,"populated":3,"changed":3}}`);
 
     const head2 = '"format":2,"strategy":"fly","version":2,"at_us":1763735403000000,"reasons":["value","time"]';
+    // Each fly now has a leg at T0 + 2 s and one at T0 − 0.999877 s: skew 2.999877 s, confidence
+    // 1 − 1.999877 / 75 = 0.973335 → 0.9733.
     const rest2 =
       '"slots":[],"marks":[["O:SPXW251121C05900000",9.9,1763735402000000,"ws"]],' +
-      '"tiles":[["SPXW:2025-11-21:fly:C:5880/5890/5900",1,0.1,1],["SPXW:2025-11-21:fly:C:5890/5900/5910",2.7,0.27,1],' +
-      '["SPXW:2025-11-21:fly:C:5900/5910/5920",1.9,0.19,1]],"removes":[]';
+      '"tiles":[["SPXW:2025-11-21:fly:C:5880/5890/5900",1,0.1,0.9733],["SPXW:2025-11-21:fly:C:5890/5900/5910",2.7,0.27,0.9733],' +
+      '["SPXW:2025-11-21:fly:C:5900/5910/5920",1.9,0.19,0.9733]],"removes":[]';
     const h2 = sha256(`${h1}{${head2},${rest2}}`);
     expect(lines[1]).toBe(`{"type":"version",${head2},"prev_hash":"${h1}","hash":"${h2}",${rest2},"stats":{"slots":3,"populated":3,"changed":3}}`);
 
     // C5910's newer fact at the same price was not published with a tile; it goes out now, with v3's.
+    // The 5900/5910/5920 fly's legs: T0 + 2 s, + 1.5 s, + 4.5 s: skew 3 s, 1 − 2/75 = 0.973333 → 0.9733.
     const head3 = '"format":2,"strategy":"fly","version":3,"at_us":1763735405000000,"reasons":["value","time"]';
     const rest3 =
-      '"slots":[],"marks":[["O:SPXW251121C05910000",5.3,1763735403500000,"ws"],["O:SPXW251121C05920000",2.4,1763735404500000,"ws"]],' +
-      '"tiles":[["SPXW:2025-11-21:fly:C:5900/5910/5920",1.7,0.17,1]],"removes":[]';
+      '"slots":[],"marks":[["O:SPXW251121C05910000",5.3,1763735401500000,"ws"],["O:SPXW251121C05920000",2.4,1763735404500000,"ws"]],' +
+      '"tiles":[["SPXW:2025-11-21:fly:C:5900/5910/5920",1.7,0.17,0.9733]],"removes":[]';
     const h3 = sha256(`${h2}{${head3},${rest3}}`);
     expect(lines[2]).toBe(`{"type":"version",${head3},"prev_hash":"${h2}","hash":"${h3}",${rest3},"stats":{"slots":3,"populated":3,"changed":1}}`);
     expect(engine.summary().strategies['fly']!.final_hash).toBe(h3);
 
-    // The snapshot: the register holds C5910 at 3.5 s, but the canonical 5890/5900/5910 fly (not
+    // The snapshot: the register holds C5910 at 1.5 s, but the canonical 5890/5900/5910 fly (not
     // re-published since v2) still carries its opening mark: its row says so in a 6th element.
     const snap =
       `{"type":"snapshot","format":2,"strategy":"fly","version":3,"at_us":1763735405000000,"hash":"${h3}","slots":[${SLOTS}],` +
       '"marks":[["O:SPXW251121C05880000",25.5,1763735399000123,"rest_trade"],["O:SPXW251121C05890000",17.2,1763735399000123,"rest_trade"],' +
-      '["O:SPXW251121C05900000",9.9,1763735402000000,"ws"],["O:SPXW251121C05910000",5.3,1763735403500000,"ws"],' +
+      '["O:SPXW251121C05900000",9.9,1763735402000000,"ws"],["O:SPXW251121C05910000",5.3,1763735401500000,"ws"],' +
       '["O:SPXW251121C05920000",2.4,1763735404500000,"ws"]],' +
-      '"tiles":[["SPXW:2025-11-21:fly:C:5880/5890/5900",1,0.1,1],' +
-      '["SPXW:2025-11-21:fly:C:5890/5900/5910",2.7,0.27,1,null,[null,null,[5.3,1763735399000123,"rest_trade"]]],' +
-      '["SPXW:2025-11-21:fly:C:5900/5910/5920",1.7,0.17,1]]}';
+      '"tiles":[["SPXW:2025-11-21:fly:C:5880/5890/5900",1,0.1,0.9733],' +
+      '["SPXW:2025-11-21:fly:C:5890/5900/5910",2.7,0.27,0.9733,null,[null,null,[5.3,1763735399000123,"rest_trade"]]],' +
+      '["SPXW:2025-11-21:fly:C:5900/5910/5920",1.7,0.17,0.9733]]}';
     expect(snapshotBodyLine(engine.snapshot('fly')!)).toBe(snap);
   });
 
@@ -170,10 +174,12 @@ describe('format 2 worked example (DESIGN §3.1)', () => {
       ['O:SPXW251121C05890000', 17, E, 'rest_trade'],
       ['O:SPXW251121C05900000', 10, E, 'ws'],
     ]);
+    // Every fly has a leg at E and one at the open (T0 − 0.999877 s): skew 2.999877 s, confidence
+    // 1 − 1.999877 / 75 = 0.973335 → 0.9733.
     expect(v2.tiles).toEqual([
-      ['SPXW:2025-11-21:fly:C:5880/5890/5900', 1.5, 0.15, 1, 2], // legs 1 and 2 at E: the newest is 2
-      ['SPXW:2025-11-21:fly:C:5890/5900/5910', 2.3, 0.23, 1, 1], // legs 0 and 1 at E: the newest is 1
-      ['SPXW:2025-11-21:fly:C:5900/5910/5920', 2, 0.2, 1], // leg 0 alone at E: the default
+      ['SPXW:2025-11-21:fly:C:5880/5890/5900', 1.5, 0.15, 0.9733, 2], // legs 1 and 2 at E: the newest is 2
+      ['SPXW:2025-11-21:fly:C:5890/5900/5910', 2.3, 0.23, 0.9733, 1], // legs 0 and 1 at E: the newest is 1
+      ['SPXW:2025-11-21:fly:C:5900/5910/5920', 2, 0.2, 0.9733], // leg 0 alone at E: the default
     ]);
     expect(one.versions[1]!.upserts.map((t) => t.source)).toEqual(['ws', 'ws', 'ws']);
     expect(foldAll(two.lines)).toEqual(one.lines);

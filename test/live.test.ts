@@ -6,6 +6,7 @@
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLiveCommand } from '../src/cli/live-run.js';
 import { validateConfig } from '../src/engine/config.js';
@@ -106,18 +107,15 @@ describe('heatmap live (against heatmap serve on loopback)', () => {
     });
     expect(result.last_recv_us).toBe(lastRecv);
     expect(replayed.length).toBeGreaterThan(20);
-    // Every version up to the last recorded line is reproduced byte for byte; after it, only ticks
-    // of the live clock can publish (there is no input in the recording to reproduce them).
-    const upToLast = live.filter((l) => (JSON.parse(l) as VersionRecord).at_us <= lastRecv);
-    expect(replayed).toEqual(upToLast);
-    // …and that includes versions the live clock's ticks published between inputs.
-    const byTick = upToLast.filter((l) => (JSON.parse(l) as VersionRecord).at_us % (MARKET_CONFIG.tick_ms * 1000) === 0);
+    // Every version, byte for byte — including those the live clock's ticks published after the
+    // last market-data line: the recording's clock lines (time as an input, DESIGN §6) carry them.
+    expect(replayed).toEqual(live);
+    const byTick = live.filter((l) => (JSON.parse(l) as VersionRecord).at_us % (MARKET_CONFIG.tick_ms * 1000) === 0);
     expect(byTick.length).toBeGreaterThan(0);
-    for (const l of live.slice(upToLast.length)) {
-      const at = (JSON.parse(l) as VersionRecord).at_us;
-      expect(at).toBeGreaterThan(lastRecv);
-      expect(at % (MARKET_CONFIG.tick_ms * 1000)).toBe(0); // a tick, not an input
-    }
+    // The recording has clock lines, each on a tick boundary.
+    const clock = await readClockLines(liveRec);
+    expect(clock.length).toBeGreaterThan(0);
+    for (const t of clock) expect(t % (MARKET_CONFIG.tick_ms * 1000)).toBe(0);
   });
 
   it('a session that cannot start fails with the recorder\'s error, closes its SSE server and leaves no signal handlers', async () => {
@@ -139,3 +137,9 @@ describe('heatmap live (against heatmap serve on loopback)', () => {
     expect(await fsp.readFile(path.join(dir, 'fail.ndjson'), 'utf8')).toBe('');
   });
 });
+
+/** The receive times of a recording's clock lines (clock.ndjson.gz). */
+async function readClockLines(dir: string): Promise<number[]> {
+  const text = gunzipSync(await fsp.readFile(path.join(dir, 'clock.ndjson.gz'))).toString('utf8');
+  return text.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { recv_us: number }).recv_us);
+}

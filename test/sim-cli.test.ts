@@ -39,6 +39,7 @@ describe('parseSimFlags', () => {
       snapshot_every_ms: 60_000,
       index_every_ms: 1000,
       trade_rate: 64,
+      quotes: 0,
       vol: 0.15,
       jumps_per_hour: 0.5,
       closed: false,
@@ -63,10 +64,17 @@ describe('parseSimFlags', () => {
     expect(usageMessage({ out: 'x', snapshotEvery: '200ms' })).toMatch(/--snapshot-every: must be at least 1s/);
     expect(usageMessage({ out: 'x', chainRange: '6000' })).toMatch(/--chain-range/);
     expect(usageMessage({ out: 'x', vol: '15' })).toMatch(/--vol: 15 must be in \(0.01, 2\]/);
+    expect(usageMessage({ out: 'x', quotes: '1001' })).toMatch(/--quotes: 1001 must be an integer 0..1000 \(Massive serves quotes for at most 1000 contracts/);
+    expect(usageMessage({ out: 'x', quotes: 'all' })).toMatch(/--quotes "all"/);
   });
 });
 
 describe('heatmap sim', () => {
+  it('explains --quotes in --help', () => {
+    const help = simCommand().helpInformation().replace(/\s+/g, ' '); // commander wraps descriptions
+    expect(help).toContain('--quotes <n> also write WS option quotes (Q events) for the n contracts nearest the start spot, 0..1000 (default: 0 = none)');
+  });
+
   it('writes a recording, and refuses a non-empty directory unless --force', async () => {
     const out = path.join(root, 'rec');
     await runSim(['--out', out, '--duration', '30s', '--seed', '3', '--no-progress', '--no-gzip']);

@@ -134,7 +134,13 @@ describe('chain stream', () => {
         const c = byTicker.get(r.details.ticker)!;
         const again = quoteAt(market, c, Math.floor(Number(q.last_updated) / 1000));
         expect({ bid: q.bid, ask: q.ask }).toEqual({ bid: again.bid, ask: again.ask });
-        expect(r.underlying_asset).toEqual({ last_updated: open.params.start_us * 1000, value: 5900, ticker: 'I:SPX', timeframe: 'REAL-TIME' });
+        expect(r.underlying_asset).toEqual({
+          change_to_break_even: r.underlying_asset.change_to_break_even,
+          last_updated: open.params.start_us * 1000,
+          value: 5900,
+          ticker: 'I:SPX',
+          timeframe: 'REAL-TIME',
+        });
         if (!(q.bid > 0)) continue;
         const key = `${line.snapshot}|${r.details.ticker.slice(2, -15)}|${r.details.expiration_date}|${r.details.contract_type}`;
         const g = groups.get(key) ?? new Map<number, number>();
@@ -167,6 +173,108 @@ describe('chain stream', () => {
   });
 });
 
+describe('chain items as the official Massive JS client types them', () => {
+  // @massive.com/client-js GetOptionsChain200ResponseResultsInner and its parts: the fields it
+  // declares required (`day`'s only once the contract traded today; `last_trade` when present).
+  const REQUIRED = {
+    item: ['break_even_price', 'day', 'details', 'last_quote', 'open_interest', 'underlying_asset'],
+    details: ['contract_type', 'exercise_style', 'expiration_date', 'shares_per_contract', 'strike_price', 'ticker'],
+    last_quote: ['ask', 'ask_size', 'bid', 'bid_size', 'midpoint'],
+    last_trade: ['exchange', 'price', 'sip_timestamp', 'size'],
+    underlying_asset: ['change_to_break_even', 'ticker'],
+    day: ['change', 'change_percent', 'close', 'high', 'low', 'open', 'previous_close', 'volume', 'vwap'],
+  } as const;
+
+  /** Today's prints per contract from the options stream: [t_ms, price, size, conditions]. */
+  async function printsByTicker(): Promise<Map<string, [number, number, number, number[]][]>> {
+    const out = new Map<string, [number, number, number, number[]][]>();
+    for (const text of await linesOf(open.dir, 'options')) {
+      for (const ev of (JSON.parse(text) as Json).frame) {
+        const list = out.get(ev.sym) ?? [];
+        list.push([ev.t, ev.p, ev.s, ev.c]);
+        out.set(ev.sym, list);
+      }
+    }
+    return out;
+  }
+
+  it('carries every required field, and break-even, midpoint, day bar and last trade agree with the quotes and the WS prints', async () => {
+    const prints = await printsByTicker();
+    const previousClose = new Map<string, number>(); // snapshot 0 is taken before any print of today
+    let traded = 0;
+    let reqMs = 0;
+    for (const text of await linesOf(open.dir, 'chain')) {
+      const line = JSON.parse(text) as Json;
+      if (line.page === 0) reqMs = line.req_us / 1000; // every page shows the trades before the first request
+      for (const r of line.body.results) {
+        const t = r.details.ticker as string;
+        for (const k of REQUIRED.item) expect(r[k], `${t} ${k}`).toBeDefined();
+        for (const part of ['details', 'last_quote', 'last_trade', 'underlying_asset'] as const) {
+          for (const k of REQUIRED[part]) expect(r[part][k], `${t} ${part}.${k}`).toBeDefined();
+        }
+        for (const k of ['break_even_price', 'open_interest'] as const) expect(typeof r[k]).toBe('number');
+        for (const k of REQUIRED.last_quote) expect(typeof r.last_quote[k]).toBe('number');
+        expect(typeof r.underlying_asset.change_to_break_even).toBe('number');
+
+        const q = r.last_quote;
+        const isCall = r.details.contract_type === 'call';
+        expect(q.midpoint).toBeCloseTo((q.bid + q.ask) / 2, 9);
+        expect(r.break_even_price).toBeCloseTo(r.details.strike_price + (isCall ? q.midpoint : -q.midpoint), 9);
+        expect(r.underlying_asset.change_to_break_even).toBeCloseTo(r.break_even_price - r.underlying_asset.value, 9);
+
+        if (line.snapshot === 0) previousClose.set(t, r.last_trade.price);
+        expect(r.day.previous_close, t).toBe(previousClose.get(t));
+        const today = (prints.get(t) ?? []).filter(([tMs]) => tMs < reqMs);
+        if (today.length === 0) {
+          expect(r.day.volume).toBeUndefined();
+          expect(BigInt(r.last_trade.sip_timestamp)).toBeLessThan(BigInt(open.params.start_us) * 1000n);
+          continue;
+        }
+        traded++;
+        for (const k of REQUIRED.day) expect(typeof r.day[k], `${t} day.${k}`).toBe('number');
+        const prices = today.map((p) => p[1]);
+        const volume = today.reduce((sum, p) => sum + p[2], 0);
+        const notional = today.reduce((sum, p) => sum + p[1] * p[2], 0);
+        expect(r.day).toMatchObject({ open: prices[0], close: prices[prices.length - 1], high: Math.max(...prices), low: Math.min(...prices), volume });
+        expect(Math.abs(r.day.vwap - notional / volume)).toBeLessThanOrEqual(0.00005 + 1e-9); // 4 decimals
+        expect(r.day.change).toBeCloseTo(r.day.close - r.day.previous_close, 9);
+        const pct = ((r.day.close - r.day.previous_close) / r.day.previous_close) * 100;
+        expect(Math.abs(r.day.change_percent - pct)).toBeLessThanOrEqual(0.0005 + 1e-9); // 3 decimals
+        const [lastMs, lastPrice, lastSize, lastConditions] = today[today.length - 1]!;
+        expect(Math.floor(Number(BigInt(r.last_trade.sip_timestamp) / 1_000_000n))).toBe(lastMs);
+        expect(r.last_trade).toMatchObject({ price: lastPrice, size: lastSize, conditions: lastConditions, exchange: 302 });
+      }
+    }
+    expect(previousClose.size).toBe(486);
+    expect(traded).toBeGreaterThan(500);
+  });
+
+  it('gives the hand-checked values of two contracts in the snapshot at 09:31:00', async () => {
+    const items = new Map<string, Json>();
+    for (const text of await linesOf(open.dir, 'chain')) {
+      const line = JSON.parse(text) as Json;
+      if (line.snapshot === 2) for (const r of line.body.results) items.set(r.details.ticker, r);
+    }
+    // The 5900 call: quoted 23.80 / 24.10, so midpoint 23.95 and break-even 5900 + 23.95 = 5923.95,
+    // 23.95 above the (frozen) index value 5900. Last print today 23.81 (a spread leg, in cents)
+    // against yesterday's close 22.70: change +1.11, +4.890 % (1.11 / 22.7 = 4.8899 %).
+    const call = items.get('O:SPXW251121C05900000')!;
+    expect(call.last_quote).toMatchObject({ bid: 23.8, ask: 24.1, midpoint: 23.95 });
+    expect(call.break_even_price).toBe(5923.95);
+    expect(call.underlying_asset.change_to_break_even).toBe(23.95);
+    expect(call.last_trade).toMatchObject({ price: 23.81, conditions: [232] });
+    expect(call.day).toMatchObject({ close: 23.81, previous_close: 22.7, change: 1.11, change_percent: 4.89 });
+    // The 5880 put: 13.00 / 13.30, midpoint 13.15, break-even 5880 − 13.15 = 5866.85, which is 33.15
+    // below 5900. Last print 12.90 (single-leg, on the 0.10 grid) against 14.00: −1.10, −7.857 %.
+    const put = items.get('O:SPXW251121P05880000')!;
+    expect(put.last_quote).toMatchObject({ bid: 13, ask: 13.3, midpoint: 13.15 });
+    expect(put.break_even_price).toBe(5866.85);
+    expect(put.underlying_asset.change_to_break_even).toBe(-33.15);
+    expect(put.last_trade).toMatchObject({ price: 12.9, conditions: [209] });
+    expect(put.day).toMatchObject({ close: 12.9, previous_close: 14, change: -1.1, change_percent: -7.857 });
+  });
+});
+
 describe('options stream', () => {
   it('writes WS trade frames in receive order: well-formed T events, ms times, increasing q, prices inside the quote', async () => {
     const lines = await linesOf(open.dir, 'options');
@@ -188,7 +296,8 @@ describe('options stream', () => {
         expect(ev.ev).toBe('T');
         expect(parseOptionTicker(ev.sym).ok).toBe(true);
         expect(ev.x).toBe(302);
-        expect(ev.c).toEqual([209]);
+        // 209 automatic execution (single-leg orders), 232 multi-leg auto-electronic (spread and fly legs).
+        expect([[209], [232]]).toContainEqual(ev.c);
         expect(Number.isInteger(ev.s) && ev.s > 0).toBe(true);
         expect(Number.isInteger(ev.t) && ev.t >= startMs && ev.t < startMs + 120_000).toBe(true);
         expect(ev.t * 1000).toBeLessThan(line.recv_us);

@@ -105,6 +105,26 @@ describe('the grid of a published version', () => {
     expect(row).toMatch(/\x1b\[48;5;160m[^\n]*0\.400/); // fresh: the scale's top colour
   });
 
+  it('greys low-confidence tiles (under 80 %) in italics, keeps 80 % and up on their score colour, and says so in the footer', () => {
+    const store = new TileStore(['fly']);
+    store.onOutput(
+      version('fly', 1, [
+        tile('fly', 'C', [5890, 5900, 5910], [1, -2, 1], 4, 0.4, { confidence: 0.7999 }),
+        tile('fly', 'C', [5895, 5905, 5915], [1, -2, 1], 4, 0.4, { confidence: 0.8 }),
+      ]),
+      5900,
+      T0,
+    );
+    const c = new Chalk({ level: 2 });
+    const r = render(<HeatmapView snapshot={store.snapshot()} ui={INITIAL_UI} underlying="I:SPX" control={{ speed: 1, paused: false, lagMs: 0 }} columns={120} rows={30} chalk={c} />);
+    const frame = r.lastFrame()!;
+    const row = frame.split('\n').find((l) => plain(l).startsWith('C 10'))!;
+    // grey background (237), the score's colour (160) as text, italic (3), not dimmed: it is fresh
+    expect(row).toMatch(/\x1b\[48;5;237m\x1b\[38;5;160m\x1b\[3m\s*0\.400/);
+    expect(row).toMatch(/\x1b\[48;5;160m\x1b\[38;5;231m\s*0\.400/); // 0.8 is not low: the scale's top colour
+    expect(plain(frame)).toContain('grey = stale, grey italic = confidence < 80%');
+  });
+
   it('says so while nothing is published yet', () => {
     const { text } = mount(new TileStore(STRATEGIES));
     expect(text()).toContain('waiting for the first published version of fly');

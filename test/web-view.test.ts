@@ -545,7 +545,7 @@ describe('the web view in headless Chromium', () => {
   });
 
   it('stale and low-confidence tiles are greyed (thresholds from the URL)', async () => {
-    // The fixture's tiles all have confidence 1: a threshold above 1 greys every tile that is not stale.
+    // Confidences are at most 1: a threshold above 1 greys every tile that is not stale.
     await page.goto(`${proxy.url}/?strategy=fly&stale_s=2&low_conf=1.01`);
     await caughtUp('fly', last.get('fly')!);
     await caughtUp('single', last.get('single')!);
@@ -565,6 +565,21 @@ describe('the web view in headless Chromium', () => {
          by.stale.sort(); by.low.sort(); return by; })()`,
     );
     expect(greyed).toEqual({ stale: stale.sort(), low: low.sort() });
+  });
+
+  it('greys the tiles under 80 % confidence by default (the terminal view\'s threshold too)', async () => {
+    await page.goto(`${proxy.url}/?strategy=fly&stale_s=1000000`); // nothing is stale
+    await caughtUp('fly', last.get('fly')!);
+    await caughtUp('single', last.get('single')!);
+    await page.frame();
+    const v = await page.evaluate<PageView & { nowUs: number }>('heatmapState.view()');
+    const shown = ndjsonTiles('fly').filter((t) => seriesOf(t) === v.series);
+    // Flies whose legs printed minutes apart, or were quoted wide, fall under 0.8; the rest do not.
+    const low = shown.filter((t) => t.confidence < 0.8).map((t) => t.key);
+    expect(low.length).toBeGreaterThan(0);
+    expect(low.length).toBeLessThan(shown.length);
+    const greyed = await page.evaluate<string[]>(`[...document.querySelectorAll('#grid td.low, #grid td.stale')].map((td) => td.className.includes('low') ? td.dataset.key : 'stale:' + td.dataset.key).sort()`);
+    expect(greyed).toEqual(low.sort());
   });
 
   it('folds a format 1 stream too', async () => {

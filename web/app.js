@@ -20,6 +20,11 @@ import { createView } from './view.js';
 const params = new URLSearchParams(location.search);
 const positive = (text, fallback) => (Number(text) > 0 ? Number(text) : fallback);
 const RIGHTS = ['both', 'C', 'P'];
+/**
+ * Tiles under this confidence are greyed (in italics), unless `?low_conf=` says otherwise: the
+ * terminal view's LOW_CONFIDENCE (src/tui/grid-lines.ts), so both views grey the same tiles.
+ */
+const LOW_CONFIDENCE = 0.8;
 
 /** What the user selected and what the page knows; view.js reads it. */
 const ui = {
@@ -34,7 +39,7 @@ const ui = {
   final: false,
   listError: undefined,
   staleUs: positive(params.get('stale_s'), 60) * 1e6,
-  lowConf: positive(params.get('low_conf'), 0.8),
+  lowConf: positive(params.get('low_conf'), LOW_CONFIDENCE),
 };
 const streams = new Map();
 const notices = [];

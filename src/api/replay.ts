@@ -4,10 +4,14 @@ import { summaryRecord } from '../engine/output-lines.js';
 import type { EngineOutput } from '../engine/types.js';
 import { replayRecording, type ReplayOutcome } from '../replay/replay.js';
 import { Pacer } from '../replay/pacer.js';
+import { loadStrategyModules } from '../strategies/modules.js';
 
 /** Options of {@link replay}. */
 export interface ApiReplayOptions {
-  /** Engine configuration (validated: use `validateConfig(json)`); default: the documented defaults. */
+  /**
+   * Engine configuration (validated: use `validateConfig(json)`); default: the documented defaults.
+   * Its `strategies.modules` (paths relative to the working directory) are loaded and checked first.
+   */
   readonly config?: EngineConfig;
   /** Format of the version records' lines and hash chain (DESIGN §3): 2 (default) or 1. */
   readonly format?: 1 | 2;
@@ -38,9 +42,10 @@ export async function* replay(dir: string, options: ApiReplayOptions = {}): Asyn
   let failure: unknown;
   let outcome: ReplayOutcome | undefined;
   const abort = new AbortController();
+  const config = await loadStrategyModules(options.config ?? defaultConfig());
   const run = replayRecording({
     dir,
-    config: options.config ?? defaultConfig(),
+    config,
     format: options.format ?? 2,
     from_us: options.from_us,
     to_us: options.to_us,

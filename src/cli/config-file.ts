@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { allStrategyNames, ConfigError, defaultConfig, enabledStrategyNames, selectStrategies, validateConfig, type EngineConfig } from '../engine/config.js';
+import nodePath from 'node:path';
+import { allStrategyNames, ConfigError, DEFAULT_PUBLISH, defaultConfig, enabledStrategyNames, selectStrategies, validateConfig, type EngineConfig } from '../engine/config.js';
 import { InputError } from '../errors.js';
+import { loadStrategyModules } from '../strategies/modules.js';
 
 export interface LoadEngineConfigOptions {
   /**
@@ -9,9 +11,15 @@ export interface LoadEngineConfigOptions {
    * topology of the same file and leaves this off.
    */
   readonly runsStrategies?: boolean;
+  /**
+   * `--strategy-module FILE…` (relative to the working directory), added to the config's
+   * `strategies.modules` (relative to the config file). Modules are loaded and checked only by
+   * commands that run strategies.
+   */
+  readonly modules?: readonly string[];
 }
 
-/** Loads `--config FILE` (or the defaults) and applies `--strategies`. */
+/** Loads `--config FILE` (or the defaults), loads the strategy modules and applies `--strategies`. */
 export async function loadEngineConfig(path: string | undefined, strategies: string | undefined, opts: LoadEngineConfigOptions = {}): Promise<EngineConfig> {
   let config = defaultConfig();
   if (path !== undefined) {
@@ -29,6 +37,13 @@ export async function loadEngineConfig(path: string | undefined, strategies: str
       throw new InputError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
     }
     config = validateConfig(json);
+    const base = nodePath.dirname(nodePath.resolve(path));
+    const modules = config.strategies.modules.map((m) => ({ ...m, file: nodePath.resolve(base, m.file) }));
+    config = { ...config, strategies: { ...config.strategies, modules } };
+  }
+  if (opts.runsStrategies) {
+    const fromCli = (opts.modules ?? []).map((f) => ({ file: nodePath.resolve(f), enabled: true, publish: DEFAULT_PUBLISH }));
+    config = await loadStrategyModules({ ...config, strategies: { ...config.strategies, modules: [...config.strategies.modules, ...fromCli] } });
   }
   if (strategies !== undefined) {
     const names = strategies.split(',').map((s) => s.trim()).filter((s) => s.length > 0);

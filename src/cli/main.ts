@@ -9,6 +9,9 @@ import { serveCommand } from './serve.js';
 import { liveCommand } from './live.js';
 import { convertCommand } from './convert.js';
 import { importCommand } from './import.js';
+import { feedCommand } from './feed.js';
+import { pipelineCommand } from './pipeline.js';
+import { sseCommand } from './sse.js';
 
 /** Builds the `heatmap` program. Each command lives in its own file and imports heavy modules lazily. */
 export function buildProgram(): Command {
@@ -25,7 +28,7 @@ export function buildProgram(): Command {
         '  heatmap verify fixtures/open-3m --expect fixtures/open-3m.expect.json\n' +
         '\nExit codes: 0 success, 1 runtime failure, 2 bad usage or bad input.',
     );
-  for (const make of [simCommand, replayCommand, verifyCommand, inspectCommand, recordCommand, serveCommand, liveCommand, convertCommand, importCommand]) {
+  for (const make of [simCommand, replayCommand, verifyCommand, inspectCommand, recordCommand, serveCommand, liveCommand, convertCommand, importCommand, feedCommand, pipelineCommand, sseCommand]) {
     program.addCommand(make());
   }
   for (const cmd of [program, ...program.commands]) speakAsHeatmap(cmd);

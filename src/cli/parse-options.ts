@@ -76,3 +76,15 @@ export const MAX_LINE_FLAG = ['--max-line-mib <N>', 'skip (and count as line_too
 export function parseMaxLineBytes(text: string | undefined): number | undefined {
   return text === undefined ? undefined : Math.round(parsePositiveNumber(text, '--max-line-mib') * 1024 * 1024);
 }
+
+/** Collects a repeatable flag's values in order. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** `--strategy-module FILE` (repeatable): a user's strategy module (src/strategies/modules.ts). */
+export const STRATEGY_MODULE_FLAG = [
+  '--strategy-module <file>',
+  'run the strategy an ES module exports (repeatable; path relative to the working directory; --strategies selects it by its name). See the README, "Strategy modules"',
+  collect,
+] as const;

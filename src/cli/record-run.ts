@@ -104,6 +104,41 @@ export async function recorderOptionsFromCli(cli: RecordCliOptions, env: NodeJS.
   return opts;
 }
 
+/** The recorder flags that `live` and `feed --live` share with `record` (`--record DIR` in place of `--out`). */
+export interface LiveRecorderCliOptions {
+  underlying: string;
+  record?: string;
+  overwrite?: boolean;
+  config?: string;
+  restUrl?: string;
+  wsUrl?: string;
+  apiKey?: string;
+  duration?: string;
+  quotes?: boolean;
+  statusInterval?: string;
+}
+
+/** The recorder's options for a live session (`live`, `feed --live`): a recording only with --record. */
+export async function liveRecorderOptions(cli: LiveRecorderCliOptions, env: NodeJS.ProcessEnv): Promise<RecorderOptions> {
+  const rec = await recorderOptionsFromCli(
+    {
+      out: cli.record ?? '',
+      underlying: cli.underlying,
+      duration: cli.duration,
+      config: cli.config,
+      restUrl: cli.restUrl,
+      wsUrl: cli.wsUrl,
+      apiKey: cli.apiKey,
+      quotes: cli.quotes,
+      overwrite: cli.overwrite,
+      statusInterval: cli.statusInterval,
+    },
+    env,
+  );
+  rec.outDir = cli.record;
+  return rec;
+}
+
 /** `60s` (every cluster) or `options=5m,indices=30s`. */
 export function parseStaleTimeout(text: string): number | Partial<Record<WsCluster, number>> {
   if (!text.includes('=')) {

@@ -9,8 +9,10 @@ import { replayRecording, type ReplayOutcome } from '../replay/replay.js';
 import type { ConsumerContext, OutputConsumer } from '../replay/consumer.js';
 import { createKeyframer, outputBytes, splitBad, summaryRecord } from '../engine/output-lines.js';
 import { defaultJobs, replayInParallel } from '../replay/parallel-replay.js';
+import { replayThroughPipelines } from '../replay/pipeline-replay.js';
 import { NdjsonSink } from '../sinks/ndjson.js';
 import { parseSseFlags } from './sse-options.js';
+import { parsePublishFlags, parseRedisFlags } from './redis-options.js';
 import { loadEngineConfig } from './config-file.js';
 import { formatUs } from './parse-options.js';
 import { ReplayProgressBar, wantsProgress } from './progress.js';
@@ -23,7 +25,7 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
   const tuiTerminal = opts.tui ? (await import('../tui/terminal.js')).chooseTuiTerminal(opts.out) : undefined;
   if (opts.tui && !tuiTerminal) opts = { ...opts, tui: false };
   const flags = parseReplayFlags(opts);
-  const config = await loadEngineConfig(opts.config, opts.strategies, { runsStrategies: true });
+  const config = await loadEngineConfig(opts.config, opts.strategies, { runsStrategies: true, modules: opts.strategyModule });
   const manifest = await readManifest(recording); // fails early, with exit 2, when it is not a recording
   const sink = NdjsonSink.open(tuiTerminal?.dropsNdjson ? devNull : opts.out);
   const pacer = flags.speed === 'max' && !opts.tui ? undefined : new Pacer(flags.speed);
@@ -41,6 +43,12 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
     const log = tuiTerminal ? (m: string) => console.error(m) : undefined;
     consumers.push(await createSseConsumer({ settings: sse, strategies: ctx.strategies, format: flags.format, keepServing: !sse.exitAtEnd, handleSignals: true, onInterrupt, stopSignal: abort.signal, log }));
   }
+  const redis = parseRedisFlags(opts);
+  if (redis) {
+    const { createRedisConsumer } = await import('../redis/redis-consumer.js');
+    const log = tuiTerminal ? (m: string) => console.error(m) : undefined;
+    consumers.push(await createRedisConsumer({ target: redis, strategies: ctx.strategies, format: flags.format, ...parsePublishFlags(opts), log }));
+  }
   // The TUI mounts last: nothing after it can fail and leave the terminal in its hands.
   if (tuiTerminal) consumers.push((await import('../tui/consumer.js')).createTuiConsumer(ctx, tuiTerminal));
   const span = spanOf(manifest.streams);
@@ -48,15 +56,54 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
   // A reader that went away (`| head`) wants no more: stop instead of computing the rest for nobody.
   const drainOrStop = (): Promise<void> | undefined => {
     if (sink.closedByReader) abort.abort();
-    return sink.drain();
+    const waits = [sink.drain(), ...consumers.map((c) => c.drain?.())].filter((w) => w !== undefined);
+    return waits.length === 0 ? undefined : waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined);
   };
   const started = performance.now();
   // Parallel workers only where nothing but the NDJSON stream needs the engines: at --speed max,
-  // without --tui, --sse or --parquet (those read the engine's state in this thread).
+  // without --tui, --sse or --parquet. Per-strategy views (--tui, --sse) get worker pipelines, one
+  // strategy per thread, so that one strategy never holds back another's versions.
   const jobs = Math.min(flags.jobs ?? defaultJobs(ctx.strategies.length), ctx.strategies.length);
   const parallel = jobs > 1 && pacer === undefined && consumers.length === 0;
+  const perStrategy = consumers.filter((c) => !c.ordered);
+  const ordered = consumers.filter((c) => c.ordered);
   let result: ReplayOutcome;
-  if (parallel) {
+  if (perStrategy.length > 0) {
+    let piped: ReplayOutcome;
+    try {
+      piped = await replayThroughPipelines({
+        dir: recording,
+        manifest,
+        config,
+        format: flags.format,
+        keyframes: flags.keyframes,
+        from_us: flags.from_us,
+        to_us: flags.to_us,
+        maxLineBytes: flags.maxLineBytes,
+        pacer,
+        ...flags.pipelines,
+        onRecord: (out, view) => {
+          for (const c of perStrategy) c.onOutput(out, view);
+        },
+        onOrdered: ordered.length > 0 ? (out, view) => ordered.forEach((c) => c.onOutput(out, view)) : undefined,
+        write: (bytes) => sink.writeBytes(bytes),
+        drain: drainOrStop,
+        onProgress: (p) => {
+          bar?.update(p);
+          for (const c of consumers) c.onProgress?.(p);
+        },
+        progressEvery: tuiTerminal ? 20 : 200,
+        signal: abort.signal,
+      });
+    } catch (err) {
+      for (const c of consumers) await c.close(undefined);
+      throw err;
+    } finally {
+      bar?.stop();
+    }
+    for (const c of consumers) await c.close(piped);
+    result = piped;
+  } else if (parallel) {
     try {
       result = await replayInParallel({
         dir: recording,
@@ -147,9 +194,10 @@ function reportToStderr(r: ReplayOutcome, wallMs: number, pacer: Pacer | undefin
   const err = process.stderr;
   const span = r.first_recv_us !== undefined ? `${formatUs(r.first_recv_us)} → ${formatUs(r.last_recv_us!)}` : 'empty';
   err.write(chalk.bold(`replayed ${r.lines.toLocaleString('en-US')} lines (${span}) in ${(wallMs / 1000).toFixed(2)} s\n`));
+  const width = Math.max(10, ...Object.keys(r.summary.strategies).map((n) => n.length));
   for (const [name, s] of Object.entries(r.summary.strategies)) {
     const status = s.error ? chalk.red(` FAILED: ${s.error}`) : '';
-    err.write(`  ${name.padEnd(10)} ${String(s.versions).padStart(6)} versions  ${s.populated}/${s.slots} tiles  pending ${s.pending}  ${chalk.dim(s.final_hash.slice(0, 16) || '-')}${status}\n`);
+    err.write(`  ${name.padEnd(width)} ${String(s.versions).padStart(6)} versions  ${s.populated}/${s.slots} tiles  pending ${s.pending}  ${chalk.dim(s.final_hash.slice(0, 16) || '-')}${status}\n`);
   }
   if (readerGone && r.aborted) err.write(chalk.dim('  stopped early: the reader of the NDJSON output went away, so the rest was not replayed\n'));
   if (r.summary.topology === null) err.write(chalk.yellow('  no topology: the recording has no complete chain snapshot with a usable spot\n'));

@@ -1,9 +1,13 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { FORMAT_FLAG, MAX_LINE_FLAG, parseFormat, parseMaxLineBytes, parseIsoToUs, parsePositiveInt, parsePositiveNumber } from './parse-options.js';
+import { FORMAT_FLAG, MAX_LINE_FLAG, parseFormat, parseMaxLineBytes, parseIsoToUs, parsePositiveInt, parsePositiveNumber, STRATEGY_MODULE_FLAG } from './parse-options.js';
+import { PIPELINE_FLAGS, parsePipelineFlags, type PipelineCliOptions, type PipelineSettings } from './pipeline-options.js';
 import { SSE_FLAGS, SSE_HELP, type SseCliOptions } from './sse-options.js';
+import { REDIS_FLAGS, type RedisCliOptions } from './redis-options.js';
 
-export interface ReplayCliOptions extends SseCliOptions {
+export interface ReplayCliOptions extends SseCliOptions, RedisCliOptions, PipelineCliOptions {
+  /** `--strategy-module FILE`, repeatable. */
+  strategyModule?: string[];
   speed?: string;
   strategies?: string;
   config?: string;
@@ -34,6 +38,7 @@ export function replayCommand(): Command {
     .argument('<recording>', 'recording directory (made by sim, record or import)')
     .option('--speed <max|N>', 'pace receive time N× faster than real time, or "max" (default: max; 1 with --tui)')
     .option('--strategies <list>', 'comma-separated strategies to run, e.g. single,fly (default: all enabled in the config)')
+    .option(...STRATEGY_MODULE_FLAG)
     .option('--config <file>', 'engine configuration JSON (tick, topology, publish thresholds, custom strategies)')
     .option('--out <file|->', 'where the NDJSON goes (default: stdout)')
     .option('--from <iso>', 'start at this receive time (inclusive), e.g. 2025-11-21T15:00:00Z')
@@ -58,12 +63,21 @@ export function replayCommand(): Command {
     .option('--sse-exit', 'with --sse: shut the SSE server down when the replay ends (default: keep serving the final state until Ctrl-C)')
     .option(...SSE_FLAGS.sseSlow)
     .option(...SSE_FLAGS.sseBuffer)
+    .option(REDIS_FLAGS.redis[0], `also publish the versions to Redis (massive:heatmap:{S} and its snapshot keys, as heatmap pipeline writes them); ${REDIS_FLAGS.redis[1]}`)
+    .option(...REDIS_FLAGS.prefix)
+    .option(...REDIS_FLAGS.maxlen)
+    .option(...REDIS_FLAGS.snapshotEvery)
     .option('--parquet <dir>', 'also write the tile history to DIR/tiles.parquet (one row per tile per published version)')
+    .option(...PIPELINE_FLAGS.stallTimeout)
+    .option(...PIPELINE_FLAGS.pipelineHeap)
     .addHelpText(
       'after',
       '\nOutput: one JSON object per line — "version" (per strategy: what changed, and a hash chain), "gap",\n' +
         'optional "snapshot" keyframes, and a final "summary". Logs and progress go to stderr only.\n' +
-        'The stream is byte-identical for the same recording and config at any --speed.',
+        'The stream is byte-identical for the same recording and config at any --speed.\n' +
+        'With --tui or --sse every strategy runs in a worker thread of its own: one that stalls (--stall-timeout),\n' +
+        'throws or runs out of memory (--pipeline-heap) is reported as {"type":"error","strategy":…,"reason":…}\n' +
+        'and SSE event: failed, and stops; the others go on.',
     )
     .addHelpText('after', SSE_HELP)
     .action(async (recording: string, opts: ReplayCliOptions) => {
@@ -81,6 +95,7 @@ export function parseReplayFlags(opts: ReplayCliOptions): {
   jobs: number | undefined;
   format: 1 | 2;
   maxLineBytes: number | undefined;
+  pipelines: PipelineSettings;
 } {
   const speed = opts.speed !== undefined ? parseSpeed(opts.speed) : opts.tui ? 1 : 'max';
   const from_us = opts.from !== undefined ? parseIsoToUs(opts.from, '--from') : undefined;
@@ -88,5 +103,6 @@ export function parseReplayFlags(opts: ReplayCliOptions): {
   if (from_us !== undefined && to_us !== undefined && to_us <= from_us) throw new UsageError('--to must be after --from');
   const keyframes = opts.keyframes !== undefined ? parsePositiveInt(opts.keyframes, '--keyframes') : undefined;
   const jobs = opts.jobs !== undefined ? parsePositiveInt(opts.jobs, '--jobs') : undefined;
-  return { speed, from_us, to_us, keyframes, jobs, format: parseFormat(opts.format), maxLineBytes: parseMaxLineBytes(opts.maxLineMib) };
+  const pipelines = parsePipelineFlags(opts);
+  return { speed, from_us, to_us, keyframes, jobs, format: parseFormat(opts.format), maxLineBytes: parseMaxLineBytes(opts.maxLineMib), pipelines };
 }

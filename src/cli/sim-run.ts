@@ -93,7 +93,7 @@ export async function runSimCommand(opts: SimCliOptions): Promise<void> {
   process.stderr.write(
     `${chalk.green('sim')} ${chalk.bold(flags.out)}: ${hms(p.duration_ms * 1000)} simulated in ${seconds.toFixed(1)}s — ` +
       `chain ${count(stats.lines.chain)} lines (${count(stats.snapshots)} snapshot${stats.snapshots === 1 ? '' : 's'} of ${count(stats.contracts)} contracts), ` +
-      `options ${count(stats.lines.options)} frames (${count(stats.trades)} trades), ` +
+      `options ${count(stats.lines.options)} frames (${count(stats.trades)} trades${stats.quotes > 0 ? `, ${count(stats.quotes)} quotes` : ''}), ` +
       `indices ${count(stats.lines.indices)} lines; ${files.length} files, ${formatBytes(bytes)}\n`,
   );
 }

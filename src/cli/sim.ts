@@ -18,6 +18,7 @@ export interface SimCliOptions {
   snapshotEvery?: string;
   indexEvery?: string;
   tradeRate?: string;
+  quotes?: string;
   vol?: string;
   jumpsPerHour?: string;
   closed?: boolean;
@@ -63,6 +64,7 @@ export function parseSimFlags(opts: SimCliOptions): SimFlags {
   if (opts.snapshotEvery !== undefined) o.snapshot_every_ms = parseDuration(opts.snapshotEvery, '--snapshot-every');
   if (opts.indexEvery !== undefined) o.index_every_ms = parseDuration(opts.indexEvery, '--index-every');
   if (opts.tradeRate !== undefined) o.trade_rate = parseNonNegativeNumber(opts.tradeRate, '--trade-rate');
+  if (opts.quotes !== undefined) o.quotes = parseNonNegativeInt(opts.quotes, '--quotes');
   if (opts.vol !== undefined) o.vol = parsePositiveNumber(opts.vol, '--vol');
   if (opts.jumpsPerHour !== undefined) o.jumps_per_hour = parseNonNegativeNumber(opts.jumpsPerHour, '--jumps-per-hour');
   const params = simParams(o);
@@ -87,6 +89,7 @@ export function simCommand(): Command {
     .option('--snapshot-every <d>', 'chain snapshot cadence (default: 60s)')
     .option('--index-every <d>', 'index value cadence (default: 1s)')
     .option('--trade-rate <n>', `mean option trades per second (default: ${DEFAULT_TRADE_RATE}, ~1.5M in 6h30m)`)
+    .option('--quotes <n>', 'also write WS option quotes (Q events) for the n contracts nearest the start spot, 0..1000 (default: 0 = none)')
     .option('--vol <decimal>', 'ATM implied volatility, 0.15 = 15% (default: 0.15)')
     .option('--jumps-per-hour <n>', 'mean spot jumps per hour of session (default: 0.5)')
     .option('--closed', 'closed market: one snapshot, no trades, a constant index value every 60s')
@@ -96,7 +99,11 @@ export function simCommand(): Command {
     .addHelpText(
       'after',
       '\nThe recording uses Massive\'s exact wire shapes (REST chain pages, WS T and V frames) and replays\n' +
-        'like a real one. Its manifest holds the seed and every parameter (source "sim").\n' +
+        'like a real one. Its manifest holds the seed and every parameter (source "sim"). Prices sit on the\n' +
+        'exchange\'s grid (0.05 below 3.00, 0.10 from 3.00 up; legs of spreads and flies print in cents).\n' +
+        '--quotes N adds Q events (bid/ask, sizes, ms t), as `heatmap record --quotes` records them from\n' +
+        'Massive: each of the N contracts sends one whenever its bid or ask changes (at most every 250 ms),\n' +
+        'so a replay marks those legs with quote mids (source ws_quote).\n' +
         'Example: heatmap sim --out recordings/demo --duration 10m --seed 7',
     )
     .action(async (opts: SimCliOptions) => {

@@ -117,7 +117,7 @@ export function firstDivergence(a: RunTrace, b: RunTrace): string | undefined {
 }
 
 export async function runVerify(dir: string, opts: VerifyCliOptions): Promise<void> {
-  const config = await loadEngineConfig(opts.config, opts.strategies, { runsStrategies: true });
+  const config = await loadEngineConfig(opts.config, opts.strategies, { runsStrategies: true, modules: opts.strategyModule });
   const manifest = await readManifest(dir);
   const format = parseFormat(opts.format);
   const maxLineBytes = parseMaxLineBytes(opts.maxLineMib);
@@ -139,8 +139,9 @@ export async function runVerify(dir: string, opts: VerifyCliOptions): Promise<vo
   const problems: string[] = [];
   const div = firstDivergence(a, b);
   if (div) problems.push(`the two runs differ — ${div}`);
+  const width = Math.max(10, ...Object.keys(a.strategies).map((n) => n.length));
   for (const [name, s] of Object.entries(a.strategies)) {
-    out.write(`  ${name.padEnd(10)} ${String(s.versions).padStart(6)} versions  final ${s.final_hash || '(none)'}\n`);
+    out.write(`  ${name.padEnd(width)} ${String(s.versions).padStart(6)} versions  final ${s.final_hash || '(none)'}\n`);
   }
   for (const [name, why] of Object.entries(a.noSlots)) process.stderr.write(chalk.yellow(`  ${name}: no tiles — ${why}\n`));
   if (expect) {

@@ -1,7 +1,9 @@
 import { Command } from 'commander';
-import { FORMAT_FLAG, MAX_LINE_FLAG } from './parse-options.js';
+import { FORMAT_FLAG, MAX_LINE_FLAG, STRATEGY_MODULE_FLAG } from './parse-options.js';
 
 export interface VerifyCliOptions {
+  /** `--strategy-module FILE`, repeatable. */
+  strategyModule?: string[];
   expect?: string;
   writeExpect?: string;
   config?: string;
@@ -19,6 +21,7 @@ export function verifyCommand(): Command {
     .option('--write-expect <file>', 'write the expect file from this run (after the two runs agree)')
     .option('--config <file>', 'engine configuration JSON')
     .option('--strategies <list>', 'comma-separated strategies to run (default: all enabled)')
+    .option(...STRATEGY_MODULE_FLAG)
     .option(...FORMAT_FLAG)
     .option(...MAX_LINE_FLAG)
     .option('--speed <N>', 'speed of the paced second run (default: chosen so that it takes about 2 s)')

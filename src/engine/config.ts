@@ -36,6 +36,16 @@ export interface CustomStrategyConfig extends StrategyConfig {
   readonly legs: readonly CustomLeg[];
 }
 
+/**
+ * A strategy module (`strategies.modules`, `--strategy-module`): a user's ES module file. Its name
+ * is the module's own, known once the file is loaded (`loadStrategyModules` in src/strategies);
+ * until then `name` is undefined and `file` is as written (relative to the config file).
+ */
+export interface ModuleStrategyConfig extends StrategyConfig {
+  readonly file: string;
+  readonly name?: string;
+}
+
 export interface TopologyConfig {
   /** Explicit expirations (`YYYY-MM-DD`); wins over max_dte when set. */
   readonly expirations: readonly string[] | null;
@@ -55,6 +65,8 @@ export interface EngineConfig {
     readonly vertical: StrategyConfig;
     readonly fly: StrategyConfig;
     readonly custom: readonly CustomStrategyConfig[];
+    /** Sorted by name once loaded; in the order written before. */
+    readonly modules: readonly ModuleStrategyConfig[];
   };
 }
 
@@ -147,7 +159,12 @@ function validateStrategy(raw: unknown, path: string): StrategyConfig {
   };
 }
 
-const NAME_RE = /^[a-z][a-z0-9_-]{0,31}$/;
+/**
+ * Names of custom and module strategies: they go into tile keys (`ROOT:EXPIRATION:STRATEGY:RIGHT:K1/K2`)
+ * and URLs (`/sse/heatmap/{strategy}`), so no `:`, `/` or spaces.
+ */
+export const STRATEGY_NAME_RE = /^[a-z][a-z0-9_-]{0,31}$/;
+const NAME_RE = STRATEGY_NAME_RE;
 
 function validateCustom(raw: unknown, i: number): CustomStrategyConfig {
   const path = `strategies.custom[${i}]`;
@@ -180,6 +197,16 @@ function validateCustom(raw: unknown, i: number): CustomStrategyConfig {
   if (legs.length > 1 && Math.max(...offsets) === Math.min(...offsets)) throw new ConfigError(`config: "${path}.legs" span no strikes`);
   const base = validateStrategy({ enabled: raw.enabled, publish: raw.publish }, path);
   return { name, rights, legs: [...legs].sort((a, b) => a.offset - b.offset), ...base };
+}
+
+/** `strategies.modules[i]`: a path, or `{"path", "enabled", "publish"}` to set the strategy's settings. */
+function validateModule(raw: unknown, i: number): ModuleStrategyConfig {
+  const path = `strategies.modules[${i}]`;
+  const entry = typeof raw === 'string' ? { path: raw } : raw;
+  if (!isObject(entry)) throw new ConfigError(`config: "${path}" must be a file path or {"path", "enabled", "publish"}, got ${JSON.stringify(raw)}`);
+  checkKeys(entry, ['path', 'enabled', 'publish'], path);
+  if (typeof entry.path !== 'string' || entry.path.length === 0) throw new ConfigError(`config: "${path}${typeof raw === 'string' ? '' : '.path'}" must be a non-empty file path`);
+  return { file: entry.path, ...validateStrategy({ enabled: entry.enabled, publish: entry.publish }, path) };
 }
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -236,13 +263,15 @@ export function validateConfig(raw: unknown): EngineConfig {
   checkKeys(raw, ['tick_ms', 'topology', 'strategies'], '');
   const strategies = 'strategies' in raw ? raw.strategies : {};
   if (!isObject(strategies)) throw new ConfigError('config: "strategies" must be an object');
-  checkKeys(strategies, [...BUILTIN_STRATEGIES, 'custom'], 'strategies');
+  checkKeys(strategies, [...BUILTIN_STRATEGIES, 'custom', 'modules'], 'strategies');
   const customRaw = 'custom' in strategies ? strategies.custom : [];
   if (!Array.isArray(customRaw)) throw new ConfigError('config: "strategies.custom" must be a list');
   const custom = customRaw.map(validateCustom);
   const names = custom.map((c) => c.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new ConfigError(`config: custom strategy name "${dup}" is used twice`);
+  const modulesRaw = 'modules' in strategies ? strategies.modules : [];
+  if (!Array.isArray(modulesRaw)) throw new ConfigError('config: "strategies.modules" must be a list of module file paths');
   return {
     tick_ms: num('tick_ms' in raw ? raw.tick_ms : DEFAULT_TICK_MS, 'tick_ms', { integer: true, positive: true }) as number,
     topology: validateTopology(raw.topology),
@@ -251,47 +280,10 @@ export function validateConfig(raw: unknown): EngineConfig {
       vertical: validateStrategy(strategies.vertical, 'strategies.vertical'),
       fly: validateStrategy(strategies.fly, 'strategies.fly'),
       custom: [...custom].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      modules: modulesRaw.map(validateModule),
     },
   };
 }
 
-/** All strategy names of a config, in the engine's fixed evaluation order (built-ins, then custom by name). */
-export function allStrategyNames(config: EngineConfig): string[] {
-  return [...BUILTIN_STRATEGIES, ...config.strategies.custom.map((c) => c.name)];
-}
-
-/** The settings of one strategy by name: a built-in's section or a custom entry. */
-export function strategyConfigOf(config: EngineConfig, name: string): StrategyConfig | undefined {
-  if ((BUILTIN_STRATEGIES as readonly string[]).includes(name)) return config.strategies[name as BuiltinStrategy];
-  return config.strategies.custom.find((c) => c.name === name);
-}
-
-/** The names of enabled strategies, in evaluation order. */
-export function enabledStrategyNames(config: EngineConfig): string[] {
-  const out: string[] = [];
-  for (const name of BUILTIN_STRATEGIES) if (config.strategies[name].enabled) out.push(name);
-  for (const c of config.strategies.custom) if (c.enabled) out.push(c.name);
-  return out;
-}
-
-/**
- * `--strategies a,b`: selects exactly the strategies named (enabling them, disabling the rest).
- * Unknown names are a ConfigError that lists the valid ones.
- */
-export function selectStrategies(config: EngineConfig, names: readonly string[]): EngineConfig {
-  const valid = allStrategyNames(config);
-  for (const n of names) {
-    if (!valid.includes(n)) throw new ConfigError(`unknown strategy "${n}" — valid: ${valid.join(', ')}`);
-  }
-  const on = (n: string) => names.includes(n);
-  const s = config.strategies;
-  return {
-    ...config,
-    strategies: {
-      single: { ...s.single, enabled: on('single') },
-      vertical: { ...s.vertical, enabled: on('vertical') },
-      fly: { ...s.fly, enabled: on('fly') },
-      custom: s.custom.map((c) => ({ ...c, enabled: on(c.name) })),
-    },
-  };
-}
+// The strategy-name functions (evaluation order, `--strategies`) live beside, re-exported here.
+export { allStrategyNames, enabledStrategyNames, selectStrategies, strategyConfigOf } from './strategy-names.js';

@@ -106,8 +106,9 @@ export class Engine {
   readonly pipelines: readonly Pipeline[];
   /** Inputs the engine skipped, by reason (other-ticker spot, incomplete snapshots…). */
   readonly skipped = new Tally();
-  /** Leg facts by contract root, and the roots chain pages listed: for `leg_unknown_root`. */
-  private readonly legRoots = new Map<string, number>();
+  /** Leg facts by ticker id (and each ticker's root), and the roots chain pages listed: for `leg_unknown_root`. */
+  private legFacts = new Float64Array(0);
+  private readonly legRootOf: string[] = [];
   private readonly chainRoots = new Set<string>();
   private scope: Scope | undefined;
   private topologyBuiltAt = 0;
@@ -138,7 +139,7 @@ export class Engine {
     this.pipelines = opts.strategies.map((strategy) => {
       const sc = strategyConfigOf(cfg, strategy.name);
       if (!sc) throw new Error(`strategy "${strategy.name}" has no settings in the config`);
-      return new Pipeline(strategy, sc, cfg.topology.widths, opts.format ?? 1);
+      return new Pipeline(strategy, sc, cfg.topology.widths, this.marks, opts.format ?? 1);
     });
   }
 
@@ -230,22 +231,37 @@ export class Engine {
     try {
       return fn();
     } catch (err) {
-      p.failure = err instanceof Error ? err.message : String(err);
-      emit({ type: 'error', strategy: p.name, at_us: nowUs, message: p.failure });
+      this.fail(p, nowUs, emit, err);
       return undefined;
     }
   }
 
+  /** A pipeline's code threw: it stops, and says so in the stream. */
+  private fail(p: Pipeline, nowUs: number, emit: Emit, err: unknown): void {
+    p.failure = err instanceof Error ? err.message : String(err);
+    emit({ type: 'error', strategy: p.name, at_us: nowUs, reason: 'threw', message: p.failure });
+  }
+
   private applyFacts(facts: readonly Fact[], emit: Emit): void {
+    const pipelines = this.pipelines;
     for (let i = 0; i < facts.length; i++) {
       const f = facts[i]!;
       this.position.step = i;
       if (f.kind === 'leg') {
-        const root = f.contract.root;
-        this.legRoots.set(root, (this.legRoots.get(root) ?? 0) + 1);
-        if (!this.marks.admit(f)) continue;
-        for (const p of this.pipelines) {
-          if (!p.failure) this.guard(p, this.clock!, emit, () => p.staging.onLeg(f.contract.ticker, this.marks, this.spotValue));
+        const id = this.marks.idOf(f.contract.ticker);
+        this.countLegFact(id, f.contract.root);
+        const first = this.marks.has[id] !== 1;
+        if (!this.marks.admitAt(id, f)) continue;
+        const spot = this.spotValue;
+        // per fact and pipeline: a plain try/catch, no closure (this is the engine's hottest loop)
+        for (let k = 0; k < pipelines.length; k++) {
+          const p = pipelines[k]!;
+          if (p.failure !== undefined) continue;
+          try {
+            p.staging.onLeg(id, spot, first);
+          } catch (err) {
+            this.fail(p, this.clock!, emit, err);
+          }
         }
       } else {
         if (f.ticker !== this.opts.underlying) {
@@ -254,11 +270,23 @@ export class Engine {
         }
         const before = this.spot.value;
         if (!this.spot.admit(f) || this.spot.value === before) continue;
-        for (const p of this.pipelines) {
-          if (!p.failure) this.guard(p, this.clock!, emit, () => p.staging.onSpot(this.marks, this.spotValue));
+        for (const p of pipelines) {
+          if (!p.failure) this.guard(p, this.clock!, emit, () => p.staging.onSpot(this.spotValue));
         }
       }
     }
+  }
+
+  /** Counts a leg fact (admitted or not) by its ticker, for `leg_unknown_root` (by root, at the end). */
+  private countLegFact(id: number, root: string): void {
+    if (id >= this.legFacts.length) {
+      const bigger = new Float64Array(Math.max(id + 1, this.legFacts.length * 2, 64));
+      bigger.set(this.legFacts);
+      this.legFacts = bigger;
+      while (this.legRootOf.length < bigger.length) this.legRootOf.push('');
+    }
+    if (this.legFacts[id] === 0) this.legRootOf[id] = root;
+    this.legFacts[id]!++;
   }
 
   private onCompleteSnapshot(contracts: readonly OptionContract[], emit: Emit): void {
@@ -277,7 +305,7 @@ export class Engine {
     if (!added) return;
     this.position.step = Number.MAX_SAFE_INTEGER; // after every fact of the page
     for (const p of this.pipelines) {
-      if (!p.failure) this.guard(p, now, emit, () => p.extendTopology(this.universe, this.marks, this.spotValue));
+      if (!p.failure) this.guard(p, now, emit, () => p.extendTopology(this.universe, this.spotValue));
     }
   }
 
@@ -309,7 +337,9 @@ export class Engine {
    */
   private skippedCounts(): Record<string, number> {
     let unknown = 0;
-    if (this.chainRoots.size > 0) for (const [root, n] of this.legRoots) if (!this.chainRoots.has(root)) unknown += n;
+    if (this.chainRoots.size > 0) {
+      for (let id = 0; id < this.legFacts.length; id++) if (this.legFacts[id]! > 0 && !this.chainRoots.has(this.legRootOf[id]!)) unknown += this.legFacts[id]!;
+    }
     if (unknown === 0) return this.skipped.toJSON();
     const counts: Record<string, number> = { ...this.skipped.toJSON(), leg_unknown_root: unknown };
     return Object.fromEntries(Object.keys(counts).sort().map((k) => [k, counts[k]!]));

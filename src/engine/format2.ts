@@ -1,14 +1,13 @@
-import { chainHash } from './hash.js';
-import type { LegSource, PublishReason, PublishedLeg, PublishedTile, Right } from './types.js';
+import type { LegSource, PublishReason, PublishedTile, Right } from './types.js';
 
 /**
  * Format 2 of the published-version stream (DESIGN §3.1; the exact bytes are in ARCHITECTURE.md,
  * "Format 2"): each fact said once. A tile's identity goes out once per run (`slots`), a leg's mark
  * once per change (`marks`), and an upserted tile is a short row `[key, value, score, confidence]`.
  *
- * This module is the writing end: `Format2Writer`, the publisher's serializer, and the snapshot
- * body. `format2-fold.ts` folds format 2 lines back into the format 1 lines byte for byte (hash
- * chain included).
+ * This module holds the types and the snapshot body; `format2-writer.ts` is the publisher's
+ * serializer and `format2-fold.ts` folds format 2 lines back into the format 1 lines byte for byte
+ * (hash chain included).
  * The format 2 chain is its own: `hash` = sha256(prev_hash + the line's canonical body).
  */
 
@@ -81,8 +80,6 @@ export interface MarkLike {
   readonly source: LegSource;
 }
 
-/** `JSON.stringify`'s number text: `String(n)` for finite numbers, `null` otherwise. */
-const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
 /** Equal as JSON text (NaN and NaN both print `null`; 0 and -0 both print `0`). */
 const sameNumber = (a: number, b: number): boolean => a === b || (a !== a && b !== b);
 const sameMark = (a: MarkLike, b: MarkLike): boolean => sameNumber(a.price, b.price) && sameNumber(a.ts_us, b.ts_us) && a.source === b.source;
@@ -148,121 +145,4 @@ export function snapshotBody2(
     return [ticker, m.price, m.ts_us, m.source];
   });
   return { format: 2, strategy, version: head.version, at_us: head.at_us, hash: head.hash, slots, marks, tiles: rows };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Writer
-
-/** The publisher's register entry of one ticker: the last mark this stream published. */
-interface Registered {
-  price: number;
-  ts_us: number;
-  source: LegSource;
-  /** `["<ticker>",<price>,<ts_us>,"<source>"]` */
-  text: string;
-  /** The version whose upserts last used the ticker (the same-mark check within one version). */
-  seenIn: number;
-  readonly tickerJson: string;
-}
-
-export interface Format2VersionParts {
-  readonly version: number;
-  readonly at_us: number;
-  readonly reasons: readonly PublishReason[];
-  readonly prev_hash: string;
-  /** Sorted by key. */
-  readonly upserts: readonly PublishedTile[];
-  readonly stats: { readonly slots: number; readonly populated: number; readonly changed: number };
-}
-
-/**
- * Writes one strategy's format 2 version lines. Per tile key it caches the slot's JSON and the
- * row's head (`["<key>",`), per ticker the mark's JSON: a version costs its rows' three numbers,
- * its changed marks and its new slots. Numbers are written by `String(n)` (JSON.stringify's own
- * format), strings escaped by `JSON.stringify` once, when cached.
- */
-export class Format2Writer {
-  private readonly strategyJson: string;
-  /** Published keys → row head. A key is here once its slot has gone out. */
-  private readonly rowHeads = new Map<string, string>();
-  private readonly register = new Map<string, Registered>();
-  private readonly sourceJson = new Map<string, string>();
-
-  constructor(readonly strategy: string) {
-    this.strategyJson = JSON.stringify(strategy);
-  }
-
-  /** The line (UTF-8, no newline) and hash of the next version. */
-  write(p: Format2VersionParts): { readonly hash: string; readonly line: Buffer } {
-    let slots = '';
-    let rows = '';
-    const changed: string[] = [];
-    for (const t of p.upserts) {
-      let rowHead = this.rowHeads.get(t.key);
-      if (rowHead === undefined) {
-        if (t.strategy !== this.strategy) throw new Error(`format 2: tile ${t.key} of strategy "${t.strategy}" in the stream of "${this.strategy}"`);
-        const s = JSON.stringify(slotOf(t));
-        slots = slots === '' ? s : `${slots},${s}`;
-        rowHead = `[${JSON.stringify(t.key)},`;
-        this.rowHeads.set(t.key, rowHead);
-      }
-      for (const l of t.legs) this.noteMark(l, p.version, changed, t.key);
-      const newest = newestLegIndex(t);
-      const row = `${rowHead}${num(t.value)},${t.score === null ? 'null' : num(t.score)},${num(t.confidence)}${newest === undefined ? ']' : `,${newest}]`}`;
-      rows = rows === '' ? row : `${rows},${row}`;
-    }
-    changed.sort(byCodeUnits);
-    let marks = '';
-    for (let i = 0; i < changed.length; i++) marks += (i > 0 ? ',' : '') + this.register.get(changed[i]!)!.text;
-    const head = `"format":2,"strategy":${this.strategyJson},"version":${p.version},"at_us":${num(p.at_us)},"reasons":${JSON.stringify(p.reasons)}`;
-    const rest = Buffer.from(`"slots":[${slots}],"marks":[${marks}],"tiles":[${rows}],"removes":[]`);
-    // Canonical body: everything but type, prev_hash, hash and stats, as written (ARCHITECTURE.md).
-    const hash = chainHash(p.prev_hash, `{${head},`, rest, '}');
-    const s = p.stats;
-    const line = Buffer.concat([
-      Buffer.from(`{"type":"version",${head},"prev_hash":${JSON.stringify(p.prev_hash)},"hash":"${hash}",`),
-      rest,
-      Buffer.from(`,"stats":{"slots":${num(s.slots)},"populated":${num(s.populated)},"changed":${num(s.changed)}}}`),
-    ]);
-    return { hash, line };
-  }
-
-  /**
-   * Registers a leg's mark; a ticker whose mark differs from the last published one joins `changed`.
-   * Staging re-derives every tile of a ticker when its mark changes, so the upserts of one version
-   * agree on every ticker's mark: a disagreement is an engine bug, and folding would be wrong.
-   */
-  private noteMark(l: PublishedLeg, version: number, changed: string[], key: string): void {
-    const r = this.register.get(l.ticker);
-    if (r !== undefined && r.seenIn === version) {
-      if (!sameMark(r, l)) throw new Error(`format 2: version ${version} of "${this.strategy}" has two marks for ${l.ticker} (tile ${key})`);
-      return;
-    }
-    if (r !== undefined && sameMark(r, l)) {
-      r.seenIn = version;
-      return;
-    }
-    const tickerJson = r?.tickerJson ?? JSON.stringify(l.ticker);
-    const text = `[${tickerJson},${num(l.price)},${num(l.ts_us)},${this.source(l.source)}]`;
-    if (r === undefined) this.register.set(l.ticker, { price: l.price, ts_us: l.ts_us, source: l.source, text, seenIn: version, tickerJson });
-    else {
-      r.price = l.price;
-      r.ts_us = l.ts_us;
-      r.source = l.source;
-      r.text = text;
-      r.seenIn = version;
-    }
-    changed.push(l.ticker);
-  }
-
-  private source(source: string): string {
-    let s = this.sourceJson.get(source);
-    if (s === undefined) this.sourceJson.set(source, (s = JSON.stringify(source)));
-    return s;
-  }
-
-  /** The snapshot of the published state: `tiles` are the canonical tiles sorted by key. */
-  snapshot(head: { readonly version: number; readonly at_us: number | null; readonly hash: string }, tiles: readonly PublishedTile[]): Format2Snapshot {
-    return snapshotBody2(this.strategy, head, tiles, (ticker) => this.register.get(ticker));
-  }
 }

@@ -1,8 +1,8 @@
 import type { EngineSummary } from './engine.js';
-import { snapshotBody2 } from './format2.js';
 import { versionBytes } from './publisher.js';
 import type { Tally } from './tally.js';
-import type { EngineOutput, PublishedLeg, PublishedTile, SnapshotBody } from './types.js';
+import type { EngineOutput, PublishedTile, SnapshotBody } from './types.js';
+import { VersionFold } from './version-fold.js';
 
 /**
  * The lines of the published-version stream (DESIGN §3), all in one place: version lines (the
@@ -33,24 +33,15 @@ export function snapshotBodyLine(body: SnapshotBody): string {
  * ticker in the last upserted tile that used it (every upsert carries its legs' current marks).
  */
 export function createKeyframer(every: number | undefined): (out: EngineOutput) => string | undefined {
-  const states = new Map<string, { since: number; tiles: Map<string, PublishedTile>; marks: Map<string, PublishedLeg> }>();
+  const states = new Map<string, { since: number; fold: VersionFold }>();
   return (out) => {
     if (every === undefined || out.type !== 'version') return undefined;
     let state = states.get(out.strategy);
-    if (!state) states.set(out.strategy, (state = { since: 0, tiles: new Map(), marks: new Map() }));
-    for (const key of out.removes) state.tiles.delete(key);
-    for (const t of out.upserts) {
-      state.tiles.set(t.key, t);
-      if (out.format === 2) for (const l of t.legs) state.marks.set(l.ticker, l);
-    }
+    if (!state) states.set(out.strategy, (state = { since: 0, fold: new VersionFold(out.strategy, out.format ?? 1) }));
+    state.fold.apply(out);
     state.since = (state.since + 1) % every;
     if (state.since !== 0) return undefined;
-    const tiles = [...state.tiles.keys()].sort().map((k) => state.tiles.get(k)!);
-    if (out.format === 2) {
-      const marks = state.marks;
-      return snapshotBodyLine(snapshotBody2(out.strategy, out, tiles, (ticker) => marks.get(ticker)));
-    }
-    return snapshotLine(out.strategy, out.version, out.at_us, out.hash, tiles);
+    return snapshotBodyLine(state.fold.snapshot());
   };
 }
 
@@ -64,6 +55,11 @@ export interface SummaryParts {
   readonly cuts: readonly unknown[];
   readonly first_recv_us: number | undefined;
   readonly last_recv_us: number | undefined;
+  /**
+   * Output dropped because a consumer stopped taking it (live only: `ndjson_lines` of the ordered
+   * stream); absent when nothing was dropped, so normal summaries are unchanged.
+   */
+  readonly dropped?: Readonly<Record<string, number>>;
 }
 
 /** The deterministic `summary` line of the NDJSON stream (DESIGN §3); `run` only when asked for. */
@@ -85,6 +81,7 @@ export function summaryRecord(r: SummaryParts, run?: Record<string, unknown>, fo
     topology: s.topology,
     skipped: s.skipped,
     strategies: s.strategies,
+    ...(r.dropped ? { dropped: r.dropped } : {}),
     ...(run ? { run } : {}),
   };
 }

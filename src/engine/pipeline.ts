@@ -1,10 +1,11 @@
 import type { StrategyConfig } from './config.js';
 import type { LegMarks } from './marks.js';
 import { Publisher } from './publisher.js';
+import { SlotTable } from './slot-table.js';
 import { StagingHeatmap } from './staging.js';
 import type { ContractUniverse } from './universe.js';
 import type { PublishedTile, VersionRecord } from './types.js';
-import type { Strategy } from './strategy.js';
+import { hasPureScore, type Strategy } from './strategy.js';
 
 /**
  * One strategy's pipeline: its tile builder (the strategy), its staging heatmap and its publisher.
@@ -21,11 +22,17 @@ export class Pipeline {
     readonly strategy: Strategy,
     cfg: StrategyConfig,
     private readonly widths: readonly number[],
+    /** The engine's leg marks (shared by every pipeline; read-only here). */
+    marks: LegMarks,
     /** The stream format the publisher writes (DESIGN §3.1). */
     format: 1 | 2 = 1,
   ) {
-    this.publisher = new Publisher(strategy.name, cfg.publish, format);
-    this.staging = new StagingHeatmap(strategy, this.publisher.canonical);
+    const table = new SlotTable(marks);
+    this.publisher = new Publisher(strategy.name, cfg.publish, format, table, marks);
+    // Lazy recomputation gives the same counts, but not Σ|Δscore| summed in the same order (a float
+    // sum), so a strategy that publishes on min_score_delta recomputes eagerly.
+    const lazy = hasPureScore(strategy) && cfg.publish.min_score_delta === null;
+    this.staging = new StagingHeatmap(strategy, table, marks, this.publisher.canonical, lazy);
   }
 
   get name(): string {
@@ -33,8 +40,8 @@ export class Pipeline {
   }
 
   /** Adds the slots the (grown) universe allows. */
-  extendTopology(universe: ContractUniverse, marks: LegMarks, spot: number | undefined): void {
-    this.staging.addSlots(this.strategy.enumerate(universe, this.widths), marks, spot);
+  extendTopology(universe: ContractUniverse, spot: number | undefined): void {
+    this.staging.addSlots(this.strategy.enumerate(universe, this.widths), spot);
   }
 
   /** After an input or at a tick: note completeness, then let the publisher decide. */
@@ -49,6 +56,6 @@ export class Pipeline {
 
   /** Canonical tiles sorted by key (a full snapshot of the last published version). */
   snapshotTiles(): PublishedTile[] {
-    return [...this.publisher.canonical.keys()].sort().map((k) => this.publisher.canonical.get(k)!);
+    return this.publisher.canonical.tiles();
   }
 }

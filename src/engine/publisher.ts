@@ -1,7 +1,10 @@
 import type { PublishConfig } from './config.js';
-import { Format2Writer } from './format2.js';
+import { Format2Writer } from './format2-writer.js';
 import { chainHash } from './hash.js';
+import type { LegMarks } from './marks.js';
+import type { SlotTable } from './slot-table.js';
 import { TileJsonWriter } from './tile-json.js';
+import { CanonicalTiles, upsertTiles } from './tile-columns.js';
 import type { StagingHeatmap } from './staging.js';
 import type { PublishReason, PublishedTile, SnapshotBody, VersionRecord } from './types.js';
 
@@ -28,13 +31,22 @@ export function versionBytes(rec: VersionRecord): Buffer {
   return LINES.get(rec) ?? Buffer.from(JSON.stringify(rec));
 }
 
+/**
+ * Gives a version record that was not made by a publisher (one rebuilt from a published line,
+ * e.g. by `heatmap sse` from Redis) that line as its own: sinks then pass those bytes on unchanged.
+ */
+export function withVersionLine<T extends VersionRecord>(rec: T, line: Buffer): T {
+  LINES.set(rec, line);
+  return rec;
+}
+
 /** The NDJSON line of a version record as text (no trailing newline). */
 export function versionLine(rec: VersionRecord): string {
   return versionBytes(rec).toString('utf8');
 }
 
 export class Publisher {
-  private readonly canonicalTiles = new Map<string, PublishedTile>();
+  private readonly canonicalTiles: CanonicalTiles;
   /** Format 1 serializer (format 1 only). */
   private readonly json: TileJsonWriter | undefined;
   /** Format 2 serializer and mark register (format 2 only). */
@@ -55,11 +67,15 @@ export class Publisher {
     readonly strategy: string,
     private readonly cfg: PublishConfig,
     /** The stream format of the version lines (DESIGN §3.1). */
-    readonly format: 1 | 2 = 1,
+    readonly format: 1 | 2,
+    /** The strategy's slots (staging adds them) and the engine's leg marks. */
+    table: SlotTable,
+    marks: LegMarks,
   ) {
     this.strategyJson = JSON.stringify(strategy);
+    this.canonicalTiles = new CanonicalTiles(table);
     this.json = format === 1 ? new TileJsonWriter() : undefined;
-    this.writer2 = format === 2 ? new Format2Writer(strategy) : undefined;
+    this.writer2 = format === 2 ? new Format2Writer(strategy, table, marks) : undefined;
     this.minIntervalUs = cfg.min_interval_ms * 1000;
     this.maxIntervalUs = cfg.max_interval_ms === null ? null : cfg.max_interval_ms * 1000;
   }
@@ -69,8 +85,8 @@ export class Publisher {
     this.startUs = us;
   }
 
-  /** Canonical (last published) tiles by key: read-only for everyone but this class. */
-  get canonical(): ReadonlyMap<string, PublishedTile> {
+  /** Canonical (last published) tiles by slot: read-only for everyone but this class. */
+  get canonical(): CanonicalTiles {
     return this.canonicalTiles;
   }
   get version(): number {
@@ -87,7 +103,7 @@ export class Publisher {
    */
   snapshot(): SnapshotBody {
     const head = { version: this.versionNo, at_us: this.lastAtUs ?? null, hash: this.lastHash };
-    const tiles = [...this.canonicalTiles.keys()].sort().map((k) => this.canonicalTiles.get(k)!);
+    const tiles = this.canonicalTiles.tiles();
     if (this.writer2 !== undefined) return this.writer2.snapshot(head, tiles);
     return { strategy: this.strategy, ...head, tiles };
   }
@@ -117,7 +133,8 @@ export class Publisher {
   reasonsAt(staging: StagingHeatmap, nowUs: number): PublishReason[] {
     const reasons: PublishReason[] = [];
     if (this.structuralPending) reasons.push('structural');
-    if (staging.changedCount > 0 && nowUs >= this.throttleEnd()) {
+    // the throttle first: the exact pending count may cost a recompute (lazy staging)
+    if (nowUs >= this.throttleEnd() && staging.changedCount > 0) {
       if (this.valueHolds(staging)) reasons.push('value');
       if (this.maxIntervalUs !== null && nowUs - (this.lastAtUs ?? this.startUs) >= this.maxIntervalUs) reasons.push('time');
     }
@@ -127,10 +144,14 @@ export class Publisher {
   /**
    * The earliest engine time after which a tick could publish without new input (Infinity if none).
    * Lets the engine skip ticks at which nothing can happen, with output identical to running them all.
+   * While lazy staging has tiles to recompute it answers the throttle's end, the earliest any
+   * pending change could publish: the evaluation there computes the exact answer.
    */
   nextDue(staging: StagingHeatmap): number {
-    if (staging.changedCount === 0) return Infinity;
+    if (!staging.mayHaveChanges) return Infinity;
     const throttle = this.throttleEnd();
+    if (!staging.isExact) return throttle;
+    if (staging.changedCount === 0) return Infinity;
     let due = Infinity;
     if (this.valueHolds(staging)) due = throttle;
     if (this.maxIntervalUs !== null) due = Math.min(due, Math.max((this.lastAtUs ?? this.startUs) + this.maxIntervalUs, throttle));
@@ -145,17 +166,21 @@ export class Publisher {
   }
 
   private commit(staging: StagingHeatmap, nowUs: number, reasons: PublishReason[]): VersionRecord {
-    const upserts = staging.takeChanged();
-    for (const t of upserts) this.canonicalTiles.set(t.key, t);
+    const rows = staging.takeChanged();
+    this.canonicalTiles.adopt(rows);
     const version = this.versionNo + 1;
     const prevHash = this.lastHash;
-    const stats = { slots: staging.slots, populated: staging.populated, changed: upserts.length };
+    const stats = { slots: staging.slots, populated: staging.populated, changed: rows.count };
+    // The record's tiles are made only when a consumer reads them (views, Parquet, keyframes):
+    // writing the line needs only the rows.
+    let upserts: PublishedTile[] | undefined;
+    const tiles = (): PublishedTile[] => (upserts ??= upsertTiles(rows));
     let hash: string;
     let line: Buffer;
     if (this.writer2 !== undefined) {
-      ({ hash, line } = this.writer2.write({ version, at_us: nowUs, reasons, prev_hash: prevHash, upserts, stats }));
+      ({ hash, line } = this.writer2.write({ version, at_us: nowUs, reasons, prev_hash: prevHash, rows, stats }));
     } else {
-      const upsertsJson = this.json!.writeArray(upserts); // the bytes of JSON.stringify(upserts)
+      const upsertsJson = this.json!.writeArray(tiles()); // the bytes of JSON.stringify(upserts)
       const reasonsJson = JSON.stringify(reasons);
       const head = `"strategy":${this.strategyJson},"version":${version},"at_us":${nowUs},"reasons":${reasonsJson}`;
       // Hash input: {strategy, version, at_us, reasons, upserts, removes} in that key order (DESIGN §3).
@@ -175,7 +200,9 @@ export class Publisher {
       reasons,
       prev_hash: prevHash,
       hash,
-      upserts,
+      get upserts() {
+        return tiles();
+      },
       removes: [],
       stats,
     };

@@ -15,6 +15,26 @@ export interface Strategy {
   score(def: TileDef, value: number, spot: number | undefined): number | null;
 }
 
+/** Score functions declared pure by `declarePure`. */
+const PURE_SCORES = new WeakSet<Strategy['score']>();
+
+/**
+ * Declares a strategy's `score` pure: no side effects, never throws, reads `spot` only when
+ * `usesSpot`. The engine may then recompute the strategy's tiles when it needs them instead of on
+ * every fact (same output, less work: ARCHITECTURE.md, "Performance"). It is the score function
+ * that is declared, so a copy of the strategy with another `score` (a test's throwing one, a
+ * module's) is recomputed on every fact, and an exception surfaces at the fact that caused it.
+ */
+export function declarePure<S extends Strategy>(strategy: S): S {
+  PURE_SCORES.add(strategy.score);
+  return strategy;
+}
+
+/** True when the strategy's `score` was declared pure (`declarePure`). */
+export function hasPureScore(strategy: Strategy): boolean {
+  return PURE_SCORES.has(strategy.score);
+}
+
 /** Formats a strike for tile keys: plain decimal, no exponent, no trailing zeros. */
 export function formatStrike(k: number): string {
   return String(Math.round(k * 1000) / 1000);
@@ -34,3 +54,19 @@ export function makeTileDef(strategy: string, root: string, expiration: string, 
     legs: sorted,
   };
 }
+
+/**
+ * What a strategy module's factory is given (`export default function (api) { … }`): the helpers a
+ * module needs, so that a file anywhere — outside this package, where `import 'heatmap'` does not
+ * resolve — can build tiles.
+ */
+export interface StrategyModuleApi {
+  readonly makeTileDef: typeof makeTileDef;
+  readonly formatStrike: typeof formatStrike;
+}
+
+/**
+ * A strategy module's default export (or its `strategy` export): a Strategy, or a factory that
+ * returns one. A factory is called once per run, so a run never sees another run's state.
+ */
+export type StrategyExport = Strategy | ((api: StrategyModuleApi) => Strategy);

@@ -173,11 +173,19 @@ export interface GapRecord {
   readonly reason: string;
 }
 
+/**
+ * Why a pipeline stopped: its code threw (the engine caught it), the watchdog found it stalled, its
+ * worker thread ran out of memory or died otherwise, or it fell too far behind a live feed.
+ */
+export type PipelineFailure = 'threw' | 'stalled' | 'out_of_memory' | 'crashed' | 'overrun';
+
 /** An error inside one strategy's pipeline (the pipeline stops; the others go on). */
 export interface PipelineErrorRecord {
   readonly type: 'error';
   readonly strategy: string;
   readonly at_us: number;
+  /** Always written by this engine; optional for records made by hand (views, tests). */
+  readonly reason?: PipelineFailure;
   readonly message: string;
 }
 

@@ -11,9 +11,28 @@ export type TickerResult =
 const TAIL_RE = /^(\d{2})(\d{2})(\d{2})([CP])(\d{8})$/;
 const ROOT_RE = /^[A-Z][A-Z0-9]{0,5}$/;
 
-/** Parses `O:SPXW251121C05900000`; rejects malformed tickers with a reason (never throws). */
+/** Results by ticker: a session trades a few thousand contracts, each a million times a day. */
+const parsed = new Map<string, TickerResult>();
+/** Bound on `parsed` (it starts over when full): memory stays small whatever the input. */
+const MAX_CACHED = 100_000;
+
+/**
+ * Parses `O:SPXW251121C05900000`; rejects malformed tickers with a reason (never throws). The
+ * result is a pure function of the ticker, so it is computed once per ticker and shared (results
+ * and contracts are read-only).
+ */
 export function parseOptionTicker(ticker: string): TickerResult {
   if (typeof ticker !== 'string') return { ok: false, reason: 'ticker_not_string' };
+  let r = parsed.get(ticker);
+  if (r === undefined) {
+    if (parsed.size >= MAX_CACHED) parsed.clear();
+    r = parseTicker(ticker);
+    parsed.set(ticker, r);
+  }
+  return r;
+}
+
+function parseTicker(ticker: string): TickerResult {
   if (!ticker.startsWith('O:')) return { ok: false, reason: 'ticker_no_O_prefix' };
   const body = ticker.slice(2);
   if (body.length < 16) return { ok: false, reason: 'ticker_too_short' };

@@ -22,6 +22,7 @@ export async function createParquetConsumer(dir: string, ctx: Pick<ConsumerConte
     metadata: { 'heatmap.underlying': ctx.underlying, 'heatmap.strategies': ctx.strategies.join(',') },
   });
   return {
+    ordered: true, // rows in stream order: the same file whether the strategies run in threads or not
     onOutput(out: EngineOutput): void {
       if (out.type === 'version') writer.addVersion(out);
     },

@@ -1,6 +1,7 @@
 import type { Engine } from '../engine/engine.js';
 import type { EngineOutput } from '../engine/types.js';
 import type { LineDecoder } from '../replay/decode.js';
+import type { RawLine } from '../recording/reader.js';
 import { STREAM_NAMES, type StreamName } from '../recording/lines.js';
 
 /**
@@ -22,11 +23,22 @@ import { STREAM_NAMES, type StreamName } from '../recording/lines.js';
  * (a replay "stops at its last input's time", DESIGN §2.5).
  */
 
-/** What a LiveFeed drives and with which clock. */
+/**
+ * Where a LiveFeed's lines go: `push` one line (it decodes it), `advanceTo` the clock; `now` is the
+ * clock a late line is judged against. The worker pipelines of `heatmap live` are one.
+ */
+export interface LiveTarget {
+  readonly now: number | undefined;
+  push(line: RawLine): void;
+  advanceTo(us: number): void;
+}
+
+/** What a LiveFeed drives and with which clock: a `target`, or an engine in this thread with its decoder. */
 export interface LiveFeedOptions {
-  readonly engine: Engine;
-  readonly decoder: LineDecoder;
-  readonly emit: (out: EngineOutput) => void;
+  readonly target?: LiveTarget;
+  readonly engine?: Engine;
+  readonly decoder?: LineDecoder;
+  readonly emit?: (out: EngineOutput) => void;
   /** The recorder's receive clock (µs, monotonic): the same function the recorder stamps with. */
   readonly now: () => number;
   readonly tickMs: number;
@@ -60,9 +72,12 @@ export class LiveFeed {
   private readonly tickUs: number;
   private isStopped = false;
 
+  private readonly target: LiveTarget;
+
   constructor(private readonly o: LiveFeedOptions) {
     this.windowUs = (o.windowMs ?? 10) * 1000;
     this.tickUs = o.tickMs * 1000;
+    this.target = o.target ?? engineTarget(o);
   }
 
   /** Starts the tick schedule. */
@@ -99,15 +114,14 @@ export class LiveFeed {
   }
 
   private push(h: Held): void {
-    const e = this.o.engine;
-    if (e.now !== undefined && h.recv_us < e.now) this.late++;
+    const t = this.target;
+    if (t.now !== undefined && h.recv_us < t.now) this.late++;
     const line_no = (this.lineNo.get(h.stream) ?? 0) + 1;
     this.lineNo.set(h.stream, line_no);
     this.lines++;
     this.first_us ??= h.recv_us;
     this.last_us = h.recv_us;
-    const input = this.o.decoder.decode({ stream: h.stream, file: `live:${h.stream}`, line_no, recv_us: h.recv_us, text: h.text });
-    if (input) e.push(input, this.o.emit);
+    t.push({ stream: h.stream, file: `live:${h.stream}`, line_no, recv_us: h.recv_us, text: h.text });
   }
 
   /**
@@ -119,7 +133,7 @@ export class LiveFeed {
     if (this.isStopped) return;
     const edge = this.o.now() - this.windowUs;
     this.release(edge);
-    this.o.engine.advanceTo(edge, this.o.emit);
+    this.target.advanceTo(edge);
   }
 
   private pump(): void {
@@ -146,4 +160,22 @@ function isAfter(a: Held, b: Held): boolean {
   if (a.recv_us !== b.recv_us) return a.recv_us > b.recv_us;
   if (a.rank !== b.rank) return a.rank > b.rank;
   return a.seq > b.seq;
+}
+
+/** An engine in this thread as a live target. */
+function engineTarget(o: LiveFeedOptions): LiveTarget {
+  const { engine, decoder, emit } = o;
+  if (!engine || !decoder || !emit) throw new Error('LiveFeed needs a target, or an engine with its decoder and emit');
+  return {
+    get now() {
+      return engine.now;
+    },
+    push(line) {
+      const input = decoder.decode(line);
+      if (input) engine.push(input, emit);
+    },
+    advanceTo(us) {
+      engine.advanceTo(us, emit);
+    },
+  };
 }

@@ -12,12 +12,12 @@ import { RuntimeError, UsageError } from '../errors.js';
 import { Tally } from '../engine/tally.js';
 import { DEFAULT_BACKOFF, sleep } from '../massive/backoff.js';
 import { ChainPoller } from '../massive/chain-poller.js';
-import { monotonicClock, wallClockUs } from './clock.js';
+import { ClockLines, monotonicClock, wallClockUs } from './clock.js';
 import { makeRedactor, redactError } from '../massive/redact.js';
 import { MassiveWsClient } from '../massive/ws-client.js';
 import { parseWsFrame, type WsCluster } from '../massive/ws.js';
 import { LineQueue } from './line-queue.js';
-import { gapLine, wsLine, type StreamName } from '../recording/lines.js';
+import { clockLine, gapLine, wsLine, type StreamName } from '../recording/lines.js';
 import { RecordScope } from './record-scope.js';
 import { fileSizes, formatStatus, type RecorderStatus, type RecorderSummary } from './record-report.js';
 import { RecordingWriter } from '../recording/writer.js';
@@ -66,9 +66,11 @@ export async function runRecorder(opts: RecorderOptions): Promise<RecorderSummar
     if (GAP_LINE_RE.test(line)) gaps[stream] = (gaps[stream] ?? 0) + 1;
     opts.onLine?.(stream, line, recv_us);
   };
+  const clock = new ClockLines(opts.config.tick_ms, now, (t) => emit('clock', clockLine(t), t));
   const queue = writer ? new LineQueue({ maxBytes: opts.queueMaxBytes ?? 256 * 1048576, writerHighWater: 16 * 1048576, now, log }) : undefined;
   const pumped = queue && writer ? queue.pump(writer).catch(fatal) : Promise.resolve();
   const emit = (stream: StreamName, line: string, recv_us: number): void => {
+    clock.noteStamp(recv_us);
     if (queue && !queue.push(stream, line, recv_us, (g, r) => deliver(stream, g, r))) return;
     deliver(stream, line, recv_us);
   };
@@ -183,6 +185,7 @@ export async function runRecorder(opts: RecorderOptions): Promise<RecorderSummar
       }, opts.durationMs)
     : undefined;
   const clients: [WsCluster, MassiveWsClient][] = [['options', optionsClient], [spotCluster, spotClient]];
+  clock.start();
   for (const [, c] of clients) {
     c.start();
     c.done.catch(fatal);
@@ -230,6 +233,7 @@ export async function runRecorder(opts: RecorderOptions): Promise<RecorderSummar
 
   // Shutdown: stop asking, close the sockets (writing any open gap), drain the queue, close the files.
   if (durationTimer) clearTimeout(durationTimer);
+  clock.stop();
   if (statusTimer) clearInterval(statusTimer);
   opts.signal?.removeEventListener('abort', onAbort);
   await polled;

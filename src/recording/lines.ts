@@ -3,8 +3,11 @@
  * re-serialized — so 19-digit nanosecond integers survive byte for byte.
  */
 
-/** The streams of recording format v1, in replay tie-break order (by name). */
-export const STREAM_NAMES = ['chain', 'indices', 'options', 'stocks'] as const;
+/**
+ * The streams of recording format v1, in replay tie-break order (by name). `clock` is optional:
+ * a live session's clock lines (`{"recv_us":…}`, time as an input, DESIGN §6).
+ */
+export const STREAM_NAMES = ['chain', 'clock', 'indices', 'options', 'stocks'] as const;
 export type StreamName = (typeof STREAM_NAMES)[number];
 
 export function isStreamName(name: string): name is StreamName {
@@ -48,4 +51,12 @@ export function gapLine(recv_us: number, gap: GapInfo): string {
     `{"recv_us":${recv_us},"gap":{"stream":${JSON.stringify(gap.stream)},"from_us":${gap.from_us},` +
     `"to_us":${gap.to_us},"reason":${JSON.stringify(gap.reason)}}}`
   );
+}
+
+/**
+ * A clock line: the receive clock passed a tick boundary with no other input in the tick before it
+ * (DESIGN §6, time is an input). It carries nothing else; the engine only advances its clock.
+ */
+export function clockLine(recv_us: number): string {
+  return `{"recv_us":${recv_us}}`;
 }

@@ -10,7 +10,16 @@ import type { ReplayOutcome } from './replay.js';
  * clock and spot — never the engine — and must not block: they only read.
  */
 export interface OutputConsumer {
+  /**
+   * True when the consumer needs every record in stream order across strategies (a tile history).
+   * Otherwise it is a per-strategy view (SSE, the terminal): when the strategies run in worker
+   * pipelines it gets each strategy's records, in that strategy's order, as soon as the strategy
+   * publishes them — never held back by another strategy.
+   */
+  readonly ordered?: boolean;
   onOutput(out: EngineOutput, view: EngineView): void;
+  /** Backpressure (e.g. Redis slower than the engine): a promise while the run should wait. */
+  drain?(): Promise<void> | undefined;
   onProgress?(p: { lines: number; recv_us: number; versions: number }): void;
   /** Called once after the last input (also after an abort); undefined when the run failed. */
   close(result: ReplayOutcome | undefined): Promise<void>;

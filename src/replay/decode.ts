@@ -41,6 +41,7 @@ export class LineDecoder {
     }
     if ('gap' in obj) return this.decodeGap(obj.gap, line);
     if (line.stream === 'chain') return this.decodeChain(obj, line);
+    if (line.stream === 'clock') return this.decodeClock(obj, line);
     const cluster = CLUSTER[line.stream];
     if (!cluster || !('frame' in obj)) {
       this.bad.add('line_without_frame', `${line.file}:${line.line_no}`);
@@ -48,6 +49,15 @@ export class LineDecoder {
     }
     const parsed = parseWsFrame(obj.frame, cluster, this.bad, this.spotTicker);
     return { type: 'facts', recv_us: line.recv_us, facts: parsed.facts };
+  }
+
+  /** A clock line advances the engine clock and nothing else: an input without facts. */
+  private decodeClock(obj: Obj, line: RawLine): EngineInput | undefined {
+    if (Object.keys(obj).length !== 1) {
+      this.bad.add('clock_bad_line', `${line.file}:${line.line_no}`);
+      return undefined;
+    }
+    return { type: 'facts', recv_us: line.recv_us, facts: [] };
   }
 
   private decodeGap(gap: unknown, line: RawLine): EngineInput | undefined {

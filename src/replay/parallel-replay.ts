@@ -4,19 +4,32 @@ import { InputError, RuntimeError, UsageError } from '../errors.js';
 import { enabledStrategyNames, selectStrategies, type EngineConfig } from '../engine/config.js';
 import { Tally } from '../engine/tally.js';
 import type { Manifest } from '../recording/manifest.js';
+import type { EngineSummary } from '../engine/engine.js';
+import { newReadReport, readRecording } from '../recording/reader.js';
+import { LineDecoder } from './decode.js';
+import { InputEncoder } from './input-codec.js';
 import type { ReplayOutcome, ReplayProgress } from './replay.js';
-import type { ControlMessage, ReplayWorkerTask, WorkerMessage, WorkerOutcome } from './replay-worker.js';
+import type { ControlMessage, ReplayWorkerTask, WorkerMessage } from './replay-worker.js';
 
 /**
  * Parallel replay (`replay --jobs N` at --speed max): the strategies are split over N worker
- * threads, each of which reads the recording and runs an engine with its share (DESIGN §2.4:
- * pipelines share inputs, not control, and a strategy's output does not depend on the others).
- * The main thread merges the workers' lines by their merge key — (input, phase, step, strategy
- * index), see `EmitPosition` — so the stream is byte-identical to the in-process replay's.
+ * threads, each of which runs an engine with its share (DESIGN §2.4: pipelines share inputs, not
+ * control, and a strategy's output does not depend on the others). The main thread reads and
+ * decodes the recording once and sends every worker the same decoded inputs, as numbers
+ * (input-codec.ts); it merges the workers' lines by their merge key — (input, phase, step,
+ * strategy index), see `EmitPosition` — so the stream is byte-identical to the in-process replay's.
  *
- * Memory stays bounded: a worker has at most `maxInFlight` batches the main thread has not
- * written yet, and the main thread stops taking lines while the output applies backpressure.
+ * Memory stays bounded: a worker has at most `MAX_INPUT_BATCHES` input batches it has not applied
+ * and `maxInFlight` output batches the main thread has not written yet, and the main thread stops
+ * taking lines while the output applies backpressure.
  */
+
+/** Input batches a worker may have queued (sent, not yet applied). */
+const MAX_INPUT_BATCHES = 4;
+/** An input batch is sent once it holds this many numbers (~256 KB)… */
+const INPUT_BATCH_NUMBERS = 32_768;
+/** …or this many lines have been read since the last one (so progress and the merge move on). */
+const PROGRESS_EVERY = 2000;
 
 export interface ParallelReplayOptions {
   readonly dir: string;
@@ -90,16 +103,15 @@ export async function replayInParallel(opts: ParallelReplayOptions): Promise<Rep
   const workerUrl = new URL('./replay-worker.js', import.meta.url);
   const queues: Batch[][] = groups.map(() => []);
   const done = groups.map(() => -1);
-  const outcomes: (WorkerOutcome | undefined)[] = groups.map(() => undefined);
+  const summaries: (EngineSummary | undefined)[] = groups.map(() => undefined);
+  /** Input batches sent to each worker and not yet applied. */
+  const inputsInFlight = groups.map(() => 0);
   const workers = groups.map((group, w) => {
     const task: ReplayWorkerTask = {
-      dir: opts.dir,
       config: selectStrategies(opts.config, group),
-      from_us: opts.from_us,
-      to_us: opts.to_us,
+      underlying: opts.manifest.underlying,
       keyframes: opts.keyframes,
       format: opts.format,
-      maxLineBytes: opts.maxLineBytes,
       primary: w === 0,
       order,
       maxInFlight: 8,
@@ -107,35 +119,46 @@ export async function replayInParallel(opts: ParallelReplayOptions): Promise<Rep
     };
     return new Worker(workerUrl, { workerData: task });
   });
-  const credit = (w: number): void => workers[w]!.postMessage({ type: 'credit' } satisfies ControlMessage);
+  const post = (w: number, m: ControlMessage, transfer?: ArrayBuffer[]): void => workers[w]!.postMessage(m, transfer);
+  const credit = (w: number): void => post(w, { type: 'credit' });
   let versions = 0;
+  let failure: Error | undefined;
+  let stopped = false;
+  /** Wakes the reading loop (an input batch was applied, the run failed or stopped). */
+  let wakeReader: (() => void) | undefined;
+  const nudgeReader = (): void => {
+    const w = wakeReader;
+    wakeReader = undefined;
+    w?.();
+  };
 
-  return new Promise<ReplayOutcome>((resolve, reject) => {
-    let failed = false;
+  const finished = new Promise<void>((resolve, reject) => {
     let pumping = false;
-    let stopped = false;
     const stop = (): void => {
       if (stopped) return;
       stopped = true;
-      for (const wk of workers) wk.postMessage({ type: 'stop' } satisfies ControlMessage);
+      workers.forEach((_, w) => post(w, { type: 'stop' }));
       queues.forEach((q, w) => {
         for (let i = 0; i < q.length; i++) credit(w);
         q.length = 0;
       });
+      nudgeReader();
     };
     if (opts.signal?.aborted) stop();
     opts.signal?.addEventListener('abort', stop, { once: true });
     const fail = (err: Error): void => {
-      if (failed) return;
-      failed = true;
+      if (failure) return;
+      failure = err;
       for (const wk of workers) void wk.terminate();
+      opts.signal?.removeEventListener('abort', stop);
+      nudgeReader();
       reject(err);
     };
     const finishIfDone = (): void => {
-      if (failed || pumping || outcomes.some((o) => o === undefined) || queues.some((q) => q.length > 0)) return;
+      if (failure || pumping || summaries.some((o) => o === undefined) || queues.some((q) => q.length > 0)) return;
       for (const wk of workers) void wk.terminate();
       opts.signal?.removeEventListener('abort', stop);
-      resolve(combineOutcomes(opts.manifest, order, groups, outcomes as WorkerOutcome[], stopped));
+      resolve();
     };
     /** Writes every line that is known to come next; waits on the output's backpressure. */
     const pump = async (): Promise<void> => {
@@ -143,7 +166,7 @@ export async function replayInParallel(opts: ParallelReplayOptions): Promise<Rep
       pumping = true;
       try {
         for (;;) {
-          if (failed || stopped) break;
+          if (failure || stopped) break;
           let best: Batch | undefined;
           for (const q of queues) {
             const head = q[0];
@@ -176,10 +199,12 @@ export async function replayInParallel(opts: ParallelReplayOptions): Promise<Rep
           versions += m.versions;
           if (m.ends.length > 0 && !stopped) queues[w]!.push({ worker: w, keys: m.keys, bytes: m.bytes, ends: m.ends, pos: 0 });
           else credit(w);
-          if (m.progress) opts.onProgress?.({ ...m.progress, versions });
           void pump();
+        } else if (m.type === 'consumed') {
+          inputsInFlight[w]!--;
+          nudgeReader();
         } else if (m.type === 'end') {
-          outcomes[w] = m.outcome;
+          summaries[w] = m.summary;
           finishIfDone();
         } else {
           const Kind = m.name === 'UsageError' ? UsageError : m.exitCode === 2 ? InputError : RuntimeError;
@@ -188,26 +213,65 @@ export async function replayInParallel(opts: ParallelReplayOptions): Promise<Rep
       });
       wk.on('error', (err) => fail(new RuntimeError(`replay worker for ${groups[w]!.join(',')} failed: ${err.message}`)));
       wk.on('exit', (code) => {
-        if (outcomes[w] === undefined) fail(new RuntimeError(`replay worker for ${groups[w]!.join(',')} stopped (exit code ${code}) before the end`));
+        if (summaries[w] === undefined) fail(new RuntimeError(`replay worker for ${groups[w]!.join(',')} stopped (exit code ${code}) before the end`));
       });
     });
   });
-}
+  finished.catch(() => {}); // awaited below; a failure while still reading must not go unhandled meanwhile
 
-/** The run's outcome: the primary worker's counts (every worker reads the same lines), every worker's strategies. */
-function combineOutcomes(
-  manifest: Manifest,
-  order: readonly string[],
-  groups: readonly string[][],
-  outcomes: readonly WorkerOutcome[],
-  stopped: boolean,
-): ReplayOutcome {
-  const primary = outcomes[0]!;
-  const strategies: ReplayOutcome['summary']['strategies'] = {};
-  for (const name of order) {
-    const w = groups.findIndex((g) => g.includes(name));
-    strategies[name] = outcomes[w]!.summary.strategies[name]!;
+  // Read and decode the recording once, here; every worker gets the same batches.
+  const report = newReadReport();
+  const bad = new Tally();
+  const decoder = new LineDecoder(opts.manifest.underlying, bad);
+  const encoder = new InputEncoder();
+  let lines = 0;
+  let first: number | undefined;
+  let last: number | undefined;
+  const sendInputs = async (): Promise<void> => {
+    while (!failure && !stopped && inputsInFlight.some((n) => n >= MAX_INPUT_BATCHES)) await new Promise<void>((resolve) => (wakeReader = resolve));
+    if (failure || stopped) return;
+    const batch = encoder.take();
+    workers.forEach((_, w) => {
+      inputsInFlight[w]!++;
+      // the last worker gets the buffer itself, the others a copy
+      if (w === workers.length - 1) post(w, { type: 'inputs', batch }, [batch.nums.buffer as ArrayBuffer]);
+      else post(w, { type: 'inputs', batch });
+    });
+  };
+  for await (const line of readRecording(opts.dir, { from_us: opts.from_us, to_us: opts.to_us, maxLineBytes: opts.maxLineBytes }, report)) {
+    if (failure || stopped) break;
+    lines++;
+    first ??= line.recv_us;
+    last = line.recv_us;
+    const input = decoder.decode(line);
+    if (input) encoder.add(input);
+    if (encoder.size >= INPUT_BATCH_NUMBERS || lines % PROGRESS_EVERY === 0) {
+      await sendInputs();
+      opts.onProgress?.({ lines, recv_us: line.recv_us, versions });
+    }
   }
-  const bad = Tally.fromParts(primary.bad.counts, primary.bad.samples);
-  return { ...primary, manifest, bad, summary: { ...primary.summary, strategies }, aborted: stopped || primary.aborted };
+  if (!failure && !stopped) {
+    await sendInputs();
+    workers.forEach((_, w) => post(w, { type: 'end' }));
+  }
+  if (last !== undefined) opts.onProgress?.({ lines, recv_us: last, versions });
+  await finished;
+
+  const primary = summaries[0]!;
+  const strategies: ReplayOutcome['summary']['strategies'] = {};
+  for (const name of order) strategies[name] = summaries[groups.findIndex((g) => g.includes(name))]!.strategies[name]!;
+  const all = new Tally();
+  all.merge(report.bad);
+  all.merge(bad);
+  return {
+    manifest: opts.manifest,
+    summary: { ...primary, strategies },
+    lines: lines + report.bad.total,
+    bad: all,
+    cuts: report.cuts,
+    notes: report.notes,
+    first_recv_us: first,
+    last_recv_us: last,
+    aborted: stopped,
+  };
 }

@@ -1,36 +1,36 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineConfig } from '../engine/config.js';
-import type { EngineView } from '../engine/engine.js';
+import { Engine, type EngineSummary } from '../engine/engine.js';
 import type { EngineOutput } from '../engine/types.js';
 import { createKeyframer, outputBytes } from '../engine/output-lines.js';
 import { exitCodeOf } from '../errors.js';
-import { replayRecording, type ReplayOutcome } from './replay.js';
+import { resolveStrategies } from '../strategies/index.js';
+import { loadStrategyModules } from '../strategies/modules.js';
+import { InputDecoder, type InputBatch } from './input-codec.js';
 
 /**
- * One worker thread of a parallel replay (src/recording/parallel-replay.ts): it reads and decodes
- * the whole recording itself and runs an engine with its share of the strategies. Each output line
- * goes to the main thread with its merge key (engine position + the strategy's place in the global
- * evaluation order), in batches; the main thread merges the workers' lines into the order one engine
- * running every strategy would have written them.
+ * One worker thread of a parallel replay (parallel-replay.ts): it runs an engine with its share of
+ * the strategies on the inputs the main thread decoded once and sends it in batches (input-codec).
+ * Each output line goes to the main thread with its merge key (engine position + the strategy's
+ * place in the global evaluation order), in batches; the main thread merges the workers' lines into
+ * the order one engine running every strategy would have written them.
  */
 
 /** What the main thread hands a worker. */
 export interface ReplayWorkerTask {
-  readonly dir: string;
   /** The config with only this worker's strategies enabled. */
   readonly config: EngineConfig;
-  readonly from_us?: number;
-  readonly to_us?: number;
+  /** The recording's underlying (the spot ticker). */
+  readonly underlying: string;
   readonly keyframes?: number;
   readonly format: 1 | 2;
-  readonly maxLineBytes?: number;
-  /** The primary worker also writes the strategy-less lines (gaps) and reports progress. */
+  /** The primary worker also writes the strategy-less lines (gaps). */
   readonly primary: boolean;
   /** Every strategy of the run in evaluation order: a line's merge key holds its index here. */
   readonly order: readonly string[];
-  /** Batches this worker may have in flight (sent, not yet written by the main thread). */
+  /** Output batches this worker may have in flight (sent, not yet written by the main thread). */
   readonly maxInFlight: number;
-  /** A batch is sent once its lines reach this many bytes. */
+  /** An output batch is sent once its lines reach this many bytes. */
   readonly batchBytes: number;
 }
 
@@ -46,44 +46,48 @@ export type WorkerMessage =
       /** Every line for inputs ≤ this has been sent (in this batch or before). */
       readonly done: number;
       readonly versions: number;
-      readonly progress?: { readonly lines: number; readonly recv_us: number };
     }
-  | { readonly type: 'end'; readonly outcome: WorkerOutcome }
+  /** One input batch has been applied: the main thread may send another. */
+  | { readonly type: 'consumed' }
+  | { readonly type: 'end'; readonly summary: EngineSummary }
   | { readonly type: 'fail'; readonly name: string; readonly message: string; readonly exitCode: number };
 
-/** The replay outcome in a form that crosses threads (the tally becomes counts + samples). */
-export interface WorkerOutcome extends Omit<ReplayOutcome, 'bad'> {
-  readonly bad: { readonly counts: Record<string, number>; readonly samples: Record<string, readonly string[]> };
-}
-
-/** Main → worker: `credit` — one batch has been written, one more may be sent; `stop` — end now. */
-export interface ControlMessage {
-  readonly type: 'credit' | 'stop';
-}
+/**
+ * Main → worker: `inputs` — the next batch of decoded inputs; `end` — no more inputs; `credit` —
+ * one output batch has been written, one more may be sent; `stop` — end now.
+ */
+export type ControlMessage = { readonly type: 'inputs'; readonly batch: InputBatch } | { readonly type: 'end' | 'credit' | 'stop' };
 
 async function run(task: ReplayWorkerTask): Promise<void> {
   const port = parentPort!;
+  const inbox: (InputBatch | 'end')[] = [];
+  let stopped = false;
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  const nudge = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const waitForMessage = (): Promise<void> => new Promise<void>((resolve) => (wake = resolve));
+  // Listen before anything is awaited: the main thread may send inputs at once.
+  port.on('message', (m: ControlMessage) => {
+    if (m.type === 'inputs') inbox.push(m.batch);
+    else if (m.type === 'end') inbox.push('end');
+    else if (m.type === 'stop') stopped = true;
+    else inFlight--;
+    nudge();
+  });
+
+  // The main thread loaded and checked the strategy modules; this thread loads the same files.
+  const config = await loadStrategyModules(task.config);
+  const engine = new Engine({ config, underlying: task.underlying, strategies: resolveStrategies(config), format: task.format });
   const strategyIndex = new Map(task.order.map((name, i) => [name, i]));
   const keyframe = createKeyframer(task.keyframes);
   let keys: number[] = [];
   let lines: Uint8Array[] = [];
   let size = 0;
   let versions = 0;
-  let inFlight = 0;
-  let wake: (() => void) | undefined;
-  /** Inputs the engine has finished (every line for them has been emitted). */
-  let inputsDone = 0;
-  let progress: { lines: number; recv_us: number } | undefined;
-  const abort = new AbortController();
-  port.on('message', (m: ControlMessage) => {
-    if (m.type === 'stop') {
-      abort.abort();
-      wake?.();
-      return;
-    }
-    inFlight--;
-    if (inFlight < task.maxInFlight) wake?.();
-  });
 
   const send = (done: number): void => {
     const packed = Float64Array.from(keys);
@@ -97,63 +101,48 @@ async function run(task: ReplayWorkerTask): Promise<void> {
       bytes[pos++] = 0x0a;
       ends[i] = pos;
     }
-    const msg: WorkerMessage = { type: 'batch', keys: packed, bytes, ends, done, versions, ...(progress ? { progress } : {}) };
+    const msg: WorkerMessage = { type: 'batch', keys: packed, bytes, ends, done, versions };
     port.postMessage(msg, [packed.buffer as ArrayBuffer, ends.buffer as ArrayBuffer, bytes.buffer as ArrayBuffer]);
     inFlight++;
     keys = [];
     lines = [];
     size = 0;
     versions = 0;
-    progress = undefined;
   };
-  const add = (s: number, line: Uint8Array, e: EngineView): void => {
-    const p = e.position;
+  const add = (s: number, line: Uint8Array): void => {
+    const p = engine.view.position;
     keys.push(p.input, p.phase, p.step, s);
     lines.push(line);
     size += line.length;
   };
-  const onOutput = (out: EngineOutput, e: EngineView): void => {
+  const emit = (out: EngineOutput): void => {
     if (out.type === 'gap' && !task.primary) return; // every worker sees the gap; one writes it
     const s = out.type === 'gap' ? -1 : strategyIndex.get(out.strategy)!;
-    add(s, outputBytes(out), e);
+    add(s, outputBytes(out));
     if (out.type === 'version') versions++;
     const snapshot = keyframe(out);
-    if (snapshot !== undefined) add(s, Buffer.from(snapshot), e);
-    if (size >= task.batchBytes) send(e.position.input - 1); // the current input may emit more
-  };
-  const drain = (e: EngineView): Promise<void> | undefined => {
-    inputsDone = e.position.input;
-    if (size >= task.batchBytes) send(inputsDone);
-    if (inFlight < task.maxInFlight || abort.signal.aborted) return undefined;
-    return new Promise<void>((resolve) => {
-      wake = () => {
-        wake = undefined;
-        resolve();
-      };
-    });
+    if (snapshot !== undefined) add(s, Buffer.from(snapshot));
+    if (size >= task.batchBytes) send(engine.view.position.input - 1); // the current input may emit more
   };
 
-  const result = await replayRecording({
-    dir: task.dir,
-    config: task.config,
-    format: task.format,
-    maxLineBytes: task.maxLineBytes,
-    from_us: task.from_us,
-    to_us: task.to_us,
-    onOutput,
-    drain,
-    signal: abort.signal,
-    // a marker every few thousand lines lets the main thread merge the other workers' lines
-    progressEvery: 2000,
-    onProgress: (p) => {
-      if (task.primary) progress = { lines: p.lines, recv_us: p.recv_us };
-      send(inputsDone);
-    },
-  });
+  const decoder = new InputDecoder();
+  for (;;) {
+    while (inbox.length === 0 && !stopped) await waitForMessage();
+    if (stopped) break;
+    const batch = inbox.shift()!;
+    if (batch === 'end') break;
+    for (const input of decoder.inputs(batch)) {
+      engine.push(input, emit);
+      if (size >= task.batchBytes) send(engine.view.position.input);
+      while (inFlight >= task.maxInFlight && !stopped) await waitForMessage();
+      if (stopped) break;
+    }
+    // every line of this batch's inputs is out: tell the merge how far this worker is
+    send(engine.view.position.input);
+    port.postMessage({ type: 'consumed' } satisfies WorkerMessage);
+  }
   send(Number.POSITIVE_INFINITY);
-  const { bad, ...rest } = result;
-  const outcome: WorkerOutcome = { ...rest, bad: { counts: bad.toJSON(), samples: bad.sampleDetails() } };
-  port.postMessage({ type: 'end', outcome } satisfies WorkerMessage);
+  port.postMessage({ type: 'end', summary: engine.summary() } satisfies WorkerMessage);
 }
 
 run(workerData as ReplayWorkerTask).catch((err: unknown) => {

@@ -58,6 +58,8 @@ export interface ReplayOutcome {
   readonly first_recv_us: number | undefined;
   readonly last_recv_us: number | undefined;
   readonly aborted: boolean;
+  /** Output dropped because a consumer stopped taking it (live), when any (summary `dropped`). */
+  readonly dropped?: Readonly<Record<string, number>>;
 }
 
 export async function replayRecording(opts: ReplayOptions): Promise<ReplayOutcome> {

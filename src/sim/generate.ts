@@ -1,6 +1,7 @@
 /**
  * `generateSim`: a seeded synthetic session written as recording lines (DESIGN §4), each stream in
- * receive order — chain snapshots, WS option-trade frames, index `V` values.
+ * receive order — chain snapshots, WS option frames (trades, and quotes with `quotes` > 0), index
+ * `V` values.
  *
  * Determinism: every random draw comes from a stream derived from the seed and a component label
  * ('spot', 'trades', 'chain'…), consumed in a fixed order, and no clock is read; so the same seed and
@@ -14,6 +15,7 @@ import type { SimParams } from './params.js';
 import { deriveRng } from './rng.js';
 import { buildChainStatics, buildSnapshot, seedPriorTrades } from './snapshot.js';
 import { TradeTape } from './tape.js';
+import { QuoteFeed } from './quote-feed.js';
 import { FrameBatcher, OrderFlow } from './trades.js';
 
 /** Where the lines go: a `RecordingWriter`, or anything with `writeLine` (tests). */
@@ -36,6 +38,8 @@ export interface SimProgress {
 export interface SimStats {
   readonly lines: { chain: number; indices: number; options: number };
   readonly trades: number;
+  /** WS option quote events (`--quotes`). */
+  readonly quotes: number;
   readonly frames: number;
   readonly snapshots: number;
   readonly pages: number;
@@ -78,6 +82,7 @@ export async function generateSim(
   const indexRng = deriveRng(params.seed, 'indices');
   const frames = new FrameBatcher((line) => write('options', line));
   const flow = new OrderFlow(market, tape, deriveRng(params.seed, 'trades'), frames);
+  const quotes = new QuoteFeed(market, deriveRng(params.seed, 'quotes'), frames);
 
   const snapshotEveryUs = params.snapshot_every_ms * 1000;
   const indexEveryUs = (params.closed ? CLOSED_INDEX_EVERY_MS : params.index_every_ms) * 1000;
@@ -94,7 +99,8 @@ export async function generateSim(
     const tOrder = flow.nextUs < end ? flow.nextUs : Infinity;
     const tSnap = nextSnap < end ? nextSnap : Infinity;
     const tIndex = nextIndex < end ? nextIndex : Infinity;
-    const t = Math.min(tOrder, tSnap, tIndex);
+    const tQuote = quotes.nextUs < end ? quotes.nextUs : Infinity;
+    const t = Math.min(tOrder, tSnap, tIndex, tQuote);
     if (t === Infinity) break;
     if (tSnap === t) {
       // A snapshot shows trades strictly before its request time: it goes before a trade at `t`.
@@ -107,6 +113,8 @@ export async function generateSim(
     } else if (tIndex === t) {
       write('indices', indexLine(market, tIndex, indexRng.intBetween(1000, 30_000)));
       nextIndex += indexEveryUs;
+    } else if (tQuote === t) {
+      quotes.emitNext(); // a quote change at a boundary precedes the orders priced off it
     } else {
       flow.emitNext();
     }
@@ -121,6 +129,7 @@ export async function generateSim(
   return {
     lines,
     trades: flow.trades,
+    quotes: quotes.quotes,
     frames: frames.frames,
     snapshots,
     pages,

@@ -24,6 +24,8 @@ export interface SimParams {
   readonly index_every_ms: number;
   /** Mean WS option trades per second. */
   readonly trade_rate: number;
+  /** WS option quotes (`Q`) for this many contracts nearest the start spot; 0 = none. */
+  readonly quotes: number;
   /** ATM implied volatility (and realised volatility of the spot path). */
   readonly vol: number;
   readonly jumps_per_hour: number;
@@ -87,6 +89,7 @@ export function simParams(overrides: Partial<SimParams> = {}): SimParams {
     snapshot_every_ms: 60_000,
     index_every_ms: 1000,
     trade_rate: DEFAULT_TRADE_RATE,
+    quotes: 0,
     vol: 0.15,
     jumps_per_hour: 0.5,
     closed: false,
@@ -97,6 +100,8 @@ export function simParams(overrides: Partial<SimParams> = {}): SimParams {
 }
 
 const MAX_STRIKES = 2001;
+/** Massive's limit of quote subscriptions per connection (massive-wire.md §4.3). */
+const MAX_QUOTES = 1000;
 
 /**
  * Checks ranges and combinations; the message names the flag to change.
@@ -123,13 +128,20 @@ export function checkSimParams(p: SimParams): void {
   if (!(p.snapshot_every_ms >= 1000)) bad('--snapshot-every', 'must be at least 1s');
   if (!(p.index_every_ms >= 100)) bad('--index-every', 'must be at least 100ms');
   if (!(p.trade_rate >= 0 && p.trade_rate <= 5000)) bad('--trade-rate', `${p.trade_rate} must be 0..5000 trades/s`);
+  if (!Number.isInteger(p.quotes) || p.quotes < 0 || p.quotes > MAX_QUOTES) {
+    bad('--quotes', `${p.quotes} must be an integer 0..${MAX_QUOTES} (Massive serves quotes for at most ${MAX_QUOTES} contracts per connection)`);
+  }
   if (!(p.vol > 0.01 && p.vol <= 2)) bad('--vol', `${p.vol} must be in (0.01, 2] (a decimal: 0.15 = 15%)`);
   if (!(p.jumps_per_hour >= 0 && p.jumps_per_hour <= 100)) bad('--jumps-per-hour', `${p.jumps_per_hour} must be 0..100`);
   if (!(Math.abs(p.rate) <= 0.5 && Math.abs(p.div_yield) <= 0.5)) bad('rate/div_yield', 'must be within ±0.5');
 }
 
-/** What goes into the manifest's `sim.params`: every parameter but the seed, plus a model id. */
+/**
+ * What goes into the manifest's `sim.params`: every parameter but the seed, plus a model id. The id
+ * changes when the same parameters would give other bytes: heatmap-sim/2 put prices on the
+ * exchange's tick grid and added break-even fields and `--quotes`.
+ */
 export function manifestSimParams(p: SimParams): Record<string, unknown> {
   const { seed: _seed, ...rest } = p;
-  return { model: 'heatmap-sim/1', start: new Date(p.start_us / 1000).toISOString(), ...rest };
+  return { model: 'heatmap-sim/2', start: new Date(p.start_us / 1000).toISOString(), ...rest };
 }

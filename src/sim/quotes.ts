@@ -1,24 +1,34 @@
 /**
- * Quotes of the synthetic market: a fair value per contract and a bid/ask symmetric around it.
+ * Quotes of the synthetic market: a fair value per contract and a bid/ask symmetric around it, all
+ * on the exchange's price grid (ticks.ts: 0.05 below 3.00, 0.10 from 3.00 up).
  *
- * Fair values are Black–Scholes prices on a 0.0001 grid, rounded so that the *quoted* chain stays
- * arbitrage-free. Rounding each price on its own would not: where a butterfly is worth less than
- * 0.0002 (deep in or out of the money) independent rounding makes it negative. So prices are
- * rounded along each strip (one expiry × right × cell) the way a convex function is discretised:
+ * Fair values (the mids) are Black–Scholes prices rounded to a 0.05 grid so that the *quoted* chain
+ * stays arbitrage-free. Rounding each price on its own would not: a butterfly worth less than a tick
+ * (deep in or out of the money) would often come out negative. So each strip (one expiry × right ×
+ * cell) is discretised the way a convex function is:
  *
- *   1. anchor: the strike nearest the forward gets its own rounded price;
- *   2. outwards from it, each strike-to-strike *difference* is rounded, then forced monotone
- *      (non-decreasing in strike) and bounded by the strike step;
- *   3. prices below zero are clamped to 0 (max of two convex functions is convex).
+ *   1. anchor: the strike nearest the forward gets its price rounded to the grid;
+ *   2. outwards from it, each strike-to-strike difference is the exact difference rounded down or
+ *      up to the grid. Exact differences are monotone in strike (convexity), so strikes whose exact
+ *      differences fall between the same two grid values form a *run*; a run takes the lower value
+ *      for its first k strikes and the upper one for the rest (keeping the grid differences
+ *      monotone), k chosen so that the price at the run's end is as near its exact value as the
+ *      grid allows (within half a tick when the run started within half a tick);
+ *   3. differences are bounded by the strike step, and prices below zero are clamped to 0 (the max
+ *      of two convex functions is convex).
  *
  * Monotone differences ⇔ convex prices; bounded differences ⇔ verticals within [0, width]. Every
- * step depends only on strikes nearer the anchor, so a lazily filled strip gives the same numbers
- * whatever order contracts are asked for — `quoteAt` is a pure function of (market, contract, t).
+ * step depends only on strikes nearer the anchor (and on exact values further out), so a lazily
+ * filled strip gives the same numbers whatever order contracts are asked for — `quoteAt` is a pure
+ * function of (market, contract, t). Within a long run a price can stray up to about a tick from
+ * Black–Scholes: a convex sequence on a grid cannot follow a slowly bending curve more closely.
  *
  * (This module and market.ts import each other; nothing here touches market.ts at load time.)
  *
- * Spread: half-spread = max(0.025, 0.5% of fair), so the mid is exactly the fair value. A bid that
- * would fall below 0.01 is shown as 0 (deep OTM): such a quote has no usable mid, as in real chains.
+ * Spread: the half-spread is the smallest multiple of 0.05 that is ≥ max(0.05, 0.5 % of fair) and
+ * puts the ask on the grid (from 3.00 up a mid on an odd multiple of 0.05 needs an odd half-spread),
+ * so bid and ask are on the grid and the mid is exactly the fair value. A bid that would be ≤ 0
+ * shows as 0 (deep OTM): such a quote has no usable mid, as in real chains.
  */
 import { normCdf } from './pricing.js';
 import {
@@ -30,12 +40,11 @@ import {
   impliedVol,
   spotOfCell,
 } from './market.js';
+import { LARGE_TICK, SMALL_TICK, TICK_BREAK } from './ticks.js';
 
-/** Price units per index point: quotes live on a 0.0001 grid. */
+/** Price units per index point: prices are integers of 0.0001. */
 export const PRICE_UNITS = 10_000;
-const HALF_SPREAD_MIN = 250; // 0.025
 const HALF_SPREAD_FRACTION = 0.005;
-const MIN_BID = 100; // 0.01
 
 /** A quote in integer price units (1 unit = 0.0001). */
 export interface QuoteUnits {
@@ -59,21 +68,32 @@ export interface StripInputs {
   readonly F: number;
 }
 
-/** One expiry × right × cell, filled lazily outward from its anchor strike. */
+/**
+ * One expiry × right × cell, filled lazily outward from its anchor strike. `D(j)` below is the
+ * exact difference between strikes j−1 and j; a grid difference `G(j)` prices j from j−1.
+ */
 interface Strip {
   cell: number;
   readonly isCall: boolean;
   readonly expiry: SimExpiry;
   inputs: StripInputs;
+  /** Rounded prices are known at strikes lo..hi, exact ones at exLo..exHi (the runs look ahead). */
   lo: number;
   hi: number;
-  /** Unrounded prices in units at the filled strikes. */
+  exLo: number;
+  exHi: number;
   readonly exact: Float64Array;
-  /** Rounded, unclamped prices in units at the filled strikes. */
+  /** Rounded, unclamped prices in units. */
   readonly sums: Float64Array;
-  /** Rounded differences at the current edges (between hi-1..hi and lo..lo+1). */
+  /** Grid differences at the current edges: G(hi) and G(lo + 1). */
   slopeUp: number;
   slopeDown: number;
+  /** Upward run: strikes up to upEnd; those below upSwitch take the lower grid value. */
+  upEnd: number;
+  upSwitch: number;
+  /** Downward run: differences down to downEnd; those above downSwitch take the upper grid value. */
+  downEnd: number;
+  downSwitch: number;
 }
 
 /** Spot, time to expiry and forward of an expiry at the start of cell g. */
@@ -98,10 +118,60 @@ function exactUnits(market: SimMarket, strip: Strip, i: number): number {
   return Math.max(0, v) * PRICE_UNITS;
 }
 
-/** A rounded strike-to-strike difference, forced monotone against its inner neighbour and bounded. */
+/** The exact price at strike i, computing the strip's exact values out to i on demand. */
+function exactAt(market: SimMarket, strip: Strip, i: number): number {
+  while (strip.exHi < i) strip.exact[++strip.exHi] = exactUnits(market, strip, strip.exHi);
+  while (strip.exLo > i) strip.exact[--strip.exLo] = exactUnits(market, strip, strip.exLo);
+  return strip.exact[i]!;
+}
+
+/** Exact difference D(j) = price(j) − price(j−1). */
+function diffAt(market: SimMarket, strip: Strip, j: number): number {
+  return exactAt(market, strip, j) - exactAt(market, strip, j - 1);
+}
+
+const floorTick = (x: number): number => Math.floor(x / SMALL_TICK) * SMALL_TICK;
+const ceilTick = (x: number): number => Math.ceil(x / SMALL_TICK) * SMALL_TICK;
+
+/** A grid difference bounded by the strike step (rounded down to the grid) with the right sign. */
 function boundSlope(market: SimMarket, isCall: boolean, raw: number): number {
-  const stepUnits = Math.round(market.params.strike_step * PRICE_UNITS);
+  const stepUnits = floorTick(Math.round(market.params.strike_step * PRICE_UNITS));
   return isCall ? Math.min(0, Math.max(-stepUnits, raw)) : Math.min(stepUnits, Math.max(0, raw));
+}
+
+/**
+ * The run of differences starting at D(from) and stepping by `dir` (+1 up, −1 down) while they
+ * stay between the same two grid values, and its split k: the first k differences take one grid
+ * value (upward the lower, downward the upper: grid differences must stay monotone), the rest the
+ * other. k leaves the price at the run's end nearest its exact value, given the error `err`
+ * (rounded − exact) at the strike before the run; ties go to the smaller k. `cap` bounds the first
+ * difference (the downward side must not exceed the upward side's first difference at the anchor).
+ */
+function planRun(market: SimMarket, strip: Strip, from: number, dir: 1 | -1, err: number, cap: number): { end: number; k: number } {
+  const n = market.strikes.length;
+  const cell = Math.floor(diffAt(market, strip, from) / SMALL_TICK);
+  let end = from;
+  for (let j = from + dir; j >= 1 && j < n && Math.floor(diffAt(market, strip, j) / SMALL_TICK) === cell; j += dir) end = j;
+  // The end error when every difference takes the second value. Upward s(j) = s(j−1) + G(j),
+  // downward s(j−1) = s(j) − G(j); either way taking the first value instead lowers it by hi − lo.
+  let e = err;
+  for (let j = from; j !== end + dir; j += dir) {
+    const d = diffAt(market, strip, j);
+    e += dir === 1 ? ceilTick(d) - d : d - floorTick(d);
+  }
+  const len = (end - from) * dir + 1;
+  const maxK = dir === 1 || ceilTick(diffAt(market, strip, from)) <= cap ? len : 0;
+  let best = 0;
+  let bestAbs = Math.abs(e);
+  for (let k = 1; k <= maxK; k++) {
+    const d = diffAt(market, strip, from + (k - 1) * dir);
+    e -= ceilTick(d) - floorTick(d);
+    if (Math.abs(e) < bestAbs) {
+      best = k;
+      bestAbs = Math.abs(e);
+    }
+  }
+  return { end, k: best };
 }
 
 function newStrip(market: SimMarket, expiry: SimExpiry, isCall: boolean, g: number, reuse: Strip | undefined): Strip {
@@ -114,10 +184,16 @@ function newStrip(market: SimMarket, expiry: SimExpiry, isCall: boolean, g: numb
     inputs,
     lo: 0,
     hi: 0,
+    exLo: 0,
+    exHi: 0,
     exact: new Float64Array(n),
     sums: new Float64Array(n),
     slopeUp: 0,
     slopeDown: 0,
+    upEnd: -1,
+    upSwitch: 0,
+    downEnd: n,
+    downSwitch: 0,
   };
   strip.cell = g;
   strip.inputs = inputs;
@@ -125,31 +201,20 @@ function newStrip(market: SimMarket, expiry: SimExpiry, isCall: boolean, g: numb
   const strikes = market.strikes;
   let a = 0;
   for (let i = 1; i < n; i++) if (Math.abs(strikes[i]! - inputs.F) < Math.abs(strikes[a]! - inputs.F)) a = i;
+  strip.exLo = strip.exHi = a;
   strip.exact[a] = exactUnits(market, strip, a);
-  strip.sums[a] = Math.round(strip.exact[a]!);
-  strip.lo = a;
-  strip.hi = a;
-  // The two slopes around the anchor are fixed together so the down side never waits on the up side.
-  let up = Number.NaN;
-  let down = Number.NaN;
+  strip.sums[a] = Math.round(strip.exact[a]! / SMALL_TICK) * SMALL_TICK;
+  strip.lo = strip.hi = a;
+  strip.upEnd = a; // no run planned yet
+  strip.downEnd = a + 1;
+  const stepUnits = floorTick(Math.round(market.params.strike_step * PRICE_UNITS));
+  // No constraint yet on either side: the widest differences the bounds allow.
+  strip.slopeUp = isCall ? -stepUnits : 0;
+  strip.slopeDown = isCall ? 0 : stepUnits;
+  // The upward side's first difference caps the downward side's (convexity at the anchor).
   if (a + 1 < n) {
-    strip.exact[a + 1] = exactUnits(market, strip, a + 1);
-    up = boundSlope(market, isCall, Math.round(strip.exact[a + 1]! - strip.exact[a]!));
-  }
-  if (a > 0) {
-    strip.exact[a - 1] = exactUnits(market, strip, a - 1);
-    down = boundSlope(market, isCall, Math.round(strip.exact[a]! - strip.exact[a - 1]!));
-    if (up === up && down > up) down = up;
-  }
-  if (up === up) {
-    strip.sums[a + 1] = strip.sums[a]! + up;
-    strip.hi = a + 1;
-    strip.slopeUp = up;
-  }
-  if (down === down) {
-    strip.sums[a - 1] = strip.sums[a]! - down;
-    strip.lo = a - 1;
-    strip.slopeDown = down;
+    fillTo(market, strip, a + 1);
+    strip.slopeDown = strip.slopeUp;
   }
   return strip;
 }
@@ -158,19 +223,29 @@ function newStrip(market: SimMarket, expiry: SimExpiry, isCall: boolean, g: numb
 function fillTo(market: SimMarket, strip: Strip, i: number): void {
   while (strip.hi < i) {
     const j = strip.hi + 1;
-    strip.exact[j] = exactUnits(market, strip, j);
-    const s = boundSlope(market, strip.isCall, Math.max(Math.round(strip.exact[j]! - strip.exact[j - 1]!), strip.slopeUp));
+    if (j > strip.upEnd) {
+      const run = planRun(market, strip, j, 1, strip.sums[j - 1]! - exactAt(market, strip, j - 1), Infinity);
+      strip.upEnd = run.end;
+      strip.upSwitch = j + run.k;
+    }
+    const d = diffAt(market, strip, j);
+    const s = boundSlope(market, strip.isCall, Math.max(j < strip.upSwitch ? floorTick(d) : ceilTick(d), strip.slopeUp));
     strip.sums[j] = strip.sums[j - 1]! + s;
     strip.slopeUp = s;
     strip.hi = j;
   }
   while (strip.lo > i) {
-    const j = strip.lo - 1;
-    strip.exact[j] = exactUnits(market, strip, j);
-    const s = boundSlope(market, strip.isCall, Math.min(Math.round(strip.exact[j + 1]! - strip.exact[j]!), strip.slopeDown));
-    strip.sums[j] = strip.sums[j + 1]! - s;
+    const m = strip.lo; // the difference D(m) prices m − 1 from m
+    if (m < strip.downEnd) {
+      const run = planRun(market, strip, m, -1, strip.sums[m]! - exactAt(market, strip, m), strip.slopeDown);
+      strip.downEnd = run.end;
+      strip.downSwitch = m - run.k;
+    }
+    const d = diffAt(market, strip, m);
+    const s = boundSlope(market, strip.isCall, Math.min(m > strip.downSwitch ? ceilTick(d) : floorTick(d), strip.slopeDown));
+    strip.sums[m - 1] = strip.sums[m]! - s;
     strip.slopeDown = s;
-    strip.lo = j;
+    strip.lo = m - 1;
   }
 }
 
@@ -184,18 +259,19 @@ function stripFor(market: SimMarket, contract: SimContract, g: number): Strip {
   return strip;
 }
 
-/** Fair value (units) of a contract during cell g. */
+/** Fair value (units, a multiple of 0.05) of a contract during cell g. */
 export function fairUnitsInCell(market: SimMarket, contract: SimContract, g: number): number {
   const strip = stripFor(market, contract, g);
   fillTo(market, strip, contract.strike_index);
   return Math.max(0, strip.sums[contract.strike_index]!);
 }
 
-/** Bid/ask around a fair value (units), per the spread rule in the module comment. */
+/** Bid/ask around a fair value on the 0.05 grid (units), per the spread rule in the module comment. */
 export function spreadAround(fair: number): QuoteUnits {
-  const half = Math.max(HALF_SPREAD_MIN, Math.round(fair * HALF_SPREAD_FRACTION));
+  let half = Math.ceil(Math.max(SMALL_TICK, fair * HALF_SPREAD_FRACTION) / SMALL_TICK) * SMALL_TICK;
+  if (fair + half >= TICK_BREAK && (fair + half) % LARGE_TICK !== 0) half += SMALL_TICK;
   const bid = fair - half;
-  return { fair, bid: bid >= MIN_BID ? bid : 0, ask: fair + half };
+  return { fair, bid: bid > 0 ? bid : 0, ask: fair + half };
 }
 
 /** The quote of a contract at instant t, in integer units of 0.0001. */

@@ -3,6 +3,13 @@
  * `GET /v3/snapshot/options/I:SPX` (massive-wire.md §2): pages of ≤ 250 results sorted by ticker,
  * `next_url` with an opaque base64url cursor while more pages follow, ns timestamps as 19-digit
  * integer literals, and the real server's quirks — `underlying_asset` frozen at the session start.
+ *
+ * Fields derived from prices agree with each other the way Massive's do (massive-wire.md §2.3 (b)):
+ * `last_quote.midpoint` = (bid + ask) / 2; `break_even_price` = strike + midpoint for a call,
+ * strike − midpoint for a put (the client's docs: "strike price + premium paid"); and
+ * `underlying_asset.change_to_break_even` = break_even_price − the item's own `underlying_asset.value`
+ * (stale like the value itself). `last_trade` and the `day` bar come from the trade tape, so they
+ * match the WS prints exactly.
  */
 import { chainLine } from '../recording/lines.js';
 import { easternUs, previousBusinessDay, sessionCloseUs } from './calendar.js';
@@ -10,6 +17,7 @@ import { formatCents, formatNs, formatRounded, formatUnits4 } from './format.js'
 import { CELL_US, type SimContract, type SimMarket, cellOf, cellStartUs, impliedVol } from './market.js';
 import { bsGreeks } from './pricing.js';
 import { PRICE_UNITS, fairUnitsInCell, spreadAround, stripInputs } from './quotes.js';
+import { roundToTick } from './ticks.js';
 import type { Rng } from './rng.js';
 import type { TradeTape } from './tape.js';
 
@@ -22,8 +30,13 @@ export interface ChainStatics {
   /** `"details":{…}` per contract index. */
   readonly details: readonly string[];
   readonly openInterest: Int32Array;
-  /** `"underlying_asset":{…}`: value and stamp frozen at the session start (the real server's bug). */
-  readonly underlying: string;
+  /**
+   * The rest of `"underlying_asset":{…}` after `change_to_break_even`: value and stamp frozen at
+   * the session start (the real server's bug).
+   */
+  readonly underlyingTail: string;
+  /** That frozen value, in price units. */
+  readonly underlyingUnits: number;
   /** `day.last_updated`: midnight ET of the session date, in ns (a bar stamp, not a tick time). */
   readonly dayStampNs: string;
 }
@@ -40,26 +53,28 @@ export function buildChainStatics(market: SimMarket, rng: Rng): ChainStatics {
     const near = Math.exp(-Math.abs(c.strike - p.spot) / (0.3 * p.chain_range));
     return Math.max(1, Math.round((20 + 4000 * near * (0.3 + c.expiry.flow_weight)) * Math.exp(0.5 * rng.normal())));
   });
-  const value = formatCents(Math.round(p.spot * 100));
+  const cents = Math.round(p.spot * 100);
   return {
     details,
     openInterest,
-    underlying: `"underlying_asset":{"last_updated":${formatNs(p.start_us, 0)},"value":${value},"ticker":"${p.underlying}","timeframe":"REAL-TIME"}`,
+    underlyingTail: `,"last_updated":${formatNs(p.start_us, 0)},"value":${formatCents(cents)},"ticker":"${p.underlying}","timeframe":"REAL-TIME"}`,
+    underlyingUnits: cents * 100,
     dayStampNs: formatNs(easternUs(market.session_date, 0, 0), 0),
   };
 }
 
 /**
  * Gives every contract a last trade in the previous session (its `previous_close`), as a real
- * morning snapshot shows: priced near the opening fair value, within the last 2 h before that close.
+ * morning snapshot shows: priced near the opening fair value on the price grid, within the last 2 h
+ * before that close.
  */
 export function seedPriorTrades(market: SimMarket, tape: TradeTape, rng: Rng): void {
   const close = sessionCloseUs(previousBusinessDay(market.session_date));
   const g = cellOf(market, market.params.start_us) - 1;
   for (const c of market.contracts) {
-    // Yesterday's close: near today's opening fair value (±1%, at least ±0.05 of noise).
-    const fairCents = fairUnitsInCell(market, c, g) / 100;
-    const cents = Math.max(5, Math.round(fairCents + rng.normal() * Math.max(5, 0.01 * fairCents)));
+    // Yesterday's close: near today's opening fair value (±1%, at least ±0.05 of noise), on the grid.
+    const fair = fairUnitsInCell(market, c, g);
+    const cents = roundToTick(fair + rng.normal() * Math.max(500, 0.01 * fair)) / 100;
     const us = close - 1 - rng.int(2 * HOUR_US);
     tape.setPrior(c.index, us, rng.int(1000), cents, 1 + rng.int(10));
   }
@@ -124,6 +139,9 @@ function formatResult(
   const p = market.params;
   const i = c.index;
   const q = spreadAround(fairUnitsInCell(market, c, g));
+  const midUnits = Math.round((q.bid + q.ask) / 2);
+  const strikeUnits = Math.round(c.strike * PRICE_UNITS);
+  const breakEven = c.right === 'C' ? strikeUnits + midUnits : strikeUnits - midUnits;
   const quoteNs = formatNs(cellStart + rng.int(CELL_US), rng.intBetween(1, 999));
   const bidSize = rng.intBetween(1, 300);
   const askSize = rng.intBetween(1, 300);
@@ -132,17 +150,18 @@ function formatResult(
   const gr = bsGreeks({ right: c.right, S, K: c.strike, T, r: p.rate, q: p.div_yield, sigma });
   const lastTrade =
     tape.hasLast[i] === 1
-      ? `"last_trade":{"sip_timestamp":${formatNs(tape.lastUs[i]!, tape.lastNs[i]!)},"conditions":[209],` +
+      ? `"last_trade":{"sip_timestamp":${formatNs(tape.lastUs[i]!, tape.lastNs[i]!)},"conditions":[${tape.lastIsLeg[i] === 1 ? 232 : 209}],` +
         `"price":${formatCents(tape.lastCents[i]!)},"size":${tape.lastSize[i]},"exchange":${market.spec.exchange},"timeframe":"REAL-TIME"},`
       : '';
   return (
-    `{${formatDay(statics, tape, i)},${statics.details[i]},` +
+    `{"break_even_price":${formatUnits4(breakEven)},${formatDay(statics, tape, i)},${statics.details[i]},` +
     `"greeks":{"delta":${formatRounded(gr.delta, 6)},"gamma":${formatRounded(gr.gamma, 6)},` +
     `"theta":${formatRounded(gr.theta, 6)},"vega":${formatRounded(gr.vega, 6)}},` +
     `"implied_volatility":${formatRounded(sigma, 6)},` +
     `"last_quote":{"ask":${formatUnits4(q.ask)},"ask_size":${askSize},"bid":${formatUnits4(q.bid)},"bid_size":${bidSize},` +
-    `"last_updated":${quoteNs},"midpoint":${formatUnits4(Math.round((q.bid + q.ask) / 2))},"timeframe":"REAL-TIME"},` +
-    `${lastTrade}"open_interest":${statics.openInterest[i]},${statics.underlying}}`
+    `"last_updated":${quoteNs},"midpoint":${formatUnits4(midUnits)},"timeframe":"REAL-TIME"},` +
+    `${lastTrade}"open_interest":${statics.openInterest[i]},` +
+    `"underlying_asset":{"change_to_break_even":${formatUnits4(breakEven - statics.underlyingUnits)}${statics.underlyingTail}}`
   );
 }
 

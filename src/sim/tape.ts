@@ -11,6 +11,8 @@ export class TradeTape {
   readonly lastCents: Int32Array;
   readonly lastSize: Int32Array;
   readonly hasLast: Uint8Array;
+  /** 1 when the last trade was a leg of a complex order (condition 232), else 0 (209). */
+  readonly lastIsLeg: Uint8Array;
   /** Previous session's close in cents (0 when none). */
   readonly prevClose: Int32Array;
   /** Today's bar: open/high/low/close in cents, volume in contracts, Σ price·size in cents. */
@@ -27,6 +29,7 @@ export class TradeTape {
     this.lastCents = new Int32Array(size);
     this.lastSize = new Int32Array(size);
     this.hasLast = new Uint8Array(size);
+    this.lastIsLeg = new Uint8Array(size);
     this.prevClose = new Int32Array(size);
     this.open = new Int32Array(size);
     this.high = new Int32Array(size);
@@ -38,13 +41,13 @@ export class TradeTape {
 
   /** A trade of the previous session: becomes the last trade and the previous close, not today's bar. */
   setPrior(i: number, us: number, ns: number, cents: number, size: number): void {
-    this.setLast(i, us, ns, cents, size);
+    this.setLast(i, us, ns, cents, size, false);
     this.prevClose[i] = cents;
   }
 
-  /** A trade of today's session. */
-  record(i: number, us: number, ns: number, cents: number, size: number): void {
-    this.setLast(i, us, ns, cents, size);
+  /** A trade of today's session; `isLeg` when it is a leg of a complex order. */
+  record(i: number, us: number, ns: number, cents: number, size: number, isLeg: boolean): void {
+    this.setLast(i, us, ns, cents, size, isLeg);
     if (this.volume[i] === 0) {
       this.open[i] = cents;
       this.high[i] = cents;
@@ -58,7 +61,8 @@ export class TradeTape {
     this.notional[i] = this.notional[i]! + cents * size;
   }
 
-  private setLast(i: number, us: number, ns: number, cents: number, size: number): void {
+  private setLast(i: number, us: number, ns: number, cents: number, size: number, isLeg: boolean): void {
+    this.lastIsLeg[i] = isLeg ? 1 : 0;
     this.lastUs[i] = us;
     this.lastNs[i] = ns;
     this.lastCents[i] = cents;

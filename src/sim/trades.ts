@@ -5,7 +5,10 @@
  * (60%), a vertical (20%), a butterfly (10%, 1×2×1) or a sweep of 2–4 prints of one contract (10%) —
  * which is also why real frames often carry several events. Contracts are chosen with weight falling
  * as exp(-|K − S| / scale) around spot (biased to the out-of-the-money side) and much more on nearer
- * expiries. Each leg prints uniformly between its own bid and ask at that instant, in cents.
+ * expiries. A single-leg print (single, sweep) is a price of the exchange's grid (ticks.ts) drawn
+ * uniformly between the contract's bid and ask at that instant, condition 209 (automatic
+ * execution); the legs of a vertical or butterfly print in cents anywhere inside their own quotes,
+ * condition 232 (multi-leg auto-electronic trade), as complex-order legs do on Cboe.
  *
  * Only the traded contracts are priced, at their trade time; whole chains are priced only at
  * snapshots. Frame text is built directly as strings.
@@ -14,6 +17,7 @@ import { wsLine } from '../recording/lines.js';
 import { formatCents } from './format.js';
 import { type SimExpiry, type SimMarket, spotAt } from './market.js';
 import { quoteUnitsAt } from './quotes.js';
+import { SMALL_TICK, countGridPrices, nthGridPrice } from './ticks.js';
 import type { Rng } from './rng.js';
 import type { TradeTape } from './tape.js';
 
@@ -130,22 +134,22 @@ export class OrderFlow {
     const arrival = t_ms * 1000 + latency;
     const far = isCall ? center + w : center - w;
     if (kind < 0.6 || far < 0 || far >= n) {
-      this.print(book[center]!, t, t_ms, arrival, size);
+      this.print(book[center]!, t, t_ms, arrival, size, false);
     } else if (kind < 0.8) {
-      this.print(book[center]!, t, t_ms, arrival, size);
-      this.print(book[far]!, t, t_ms, arrival, size);
+      this.print(book[center]!, t, t_ms, arrival, size, true);
+      this.print(book[far]!, t, t_ms, arrival, size, true);
     } else if (kind < 0.9) {
       const near = isCall ? center - w : center + w;
       if (near < 0 || near >= n) {
-        this.print(book[center]!, t, t_ms, arrival, size);
+        this.print(book[center]!, t, t_ms, arrival, size, false);
       } else {
-        this.print(book[near]!, t, t_ms, arrival, size);
-        this.print(book[center]!, t, t_ms, arrival, 2 * size);
-        this.print(book[far]!, t, t_ms, arrival, size);
+        this.print(book[near]!, t, t_ms, arrival, size, true);
+        this.print(book[center]!, t, t_ms, arrival, 2 * size, true);
+        this.print(book[far]!, t, t_ms, arrival, size, true);
       }
     } else {
       const prints = 2 + rng.int(3);
-      for (let k = 0; k < prints; k++) this.print(book[center]!, t, t_ms, arrival, 1 + rng.int(size));
+      for (let k = 0; k < prints; k++) this.print(book[center]!, t, t_ms, arrival, 1 + rng.int(size), false);
     }
   }
 
@@ -167,20 +171,29 @@ export class OrderFlow {
     return Math.min(n - 1, Math.max(0, idx));
   }
 
-  /** One print: a price between the contract's bid and ask (cents, ≥ 0.01), one event, the tape. */
-  private print(contract: number, t: number, t_ms: number, arrival: number, size: number): void {
+  /**
+   * One print between the contract's bid and ask (never below one tick): on the price grid for a
+   * single-leg order, in cents for a leg of a complex order. Then one event and the tape.
+   */
+  private print(contract: number, t: number, t_ms: number, arrival: number, size: number, isLeg: boolean): void {
     const rng = this.rng;
     const c = this.market.contracts[contract]!;
     const q = quoteUnitsAt(this.market, c, t);
-    const lo = Math.max(1, Math.ceil(q.bid / 100));
-    const hi = Math.max(lo, Math.floor(q.ask / 100));
-    const cents = lo + rng.int(hi - lo + 1);
+    let cents: number;
+    if (isLeg) {
+      const lo = Math.max(1, Math.ceil(q.bid / 100));
+      const hi = Math.max(lo, Math.floor(q.ask / 100));
+      cents = lo + rng.int(hi - lo + 1);
+    } else {
+      const lo = Math.max(SMALL_TICK, q.bid); // bid and ask are on the grid; a zero bid cannot print
+      cents = nthGridPrice(lo, rng.int(countGridPrices(lo, q.ask))) / 100;
+    }
     this.seq += 1 + (rng.uniform() < 0.1 ? rng.int(4) : 0);
     this.frames.push(
       arrival + rng.int(200),
-      `${this.symbols[contract]}${this.exchange},"p":${formatCents(cents)},"s":${size},"c":[209],"t":${t_ms},"q":${this.seq}}`,
+      `${this.symbols[contract]}${this.exchange},"p":${formatCents(cents)},"s":${size},"c":[${isLeg ? 232 : 209}],"t":${t_ms},"q":${this.seq}}`,
     );
-    this.tape.record(contract, t, rng.int(1000), cents, size);
+    this.tape.record(contract, t, rng.int(1000), cents, size, isLeg);
     this.trades++;
   }
 }

@@ -1,8 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { versionLine } from '../engine/publisher.js';
-import { snapshotBody2 } from '../engine/format2.js';
-import type { PublishedLeg, PublishedTile, VersionRecord } from '../engine/types.js';
-import { retryField, sseComment, sseEvent, snapshotJson } from './sse-wire.js';
+import type { MarkLike } from '../engine/format2.js';
+import type { PublishedTile, VersionRecord } from '../engine/types.js';
+import { VersionFold } from '../engine/version-fold.js';
+import { retryField, sseComment, sseEvent } from './sse-wire.js';
 
 /**
  * One strategy's SSE stream: the state its clients fold (the canonical tiles of the last version),
@@ -64,12 +65,8 @@ interface HistoryEntry {
 
 /** The SSE stream of one strategy (see the module comment). */
 export class StrategyChannel {
-  private readonly tiles = new Map<string, PublishedTile>();
-  /** Format 2: the stream's mark register, each ticker's mark in the last upserted tile using it. */
-  private readonly marks = new Map<string, PublishedLeg>();
-  private versionNo = 0;
-  private atUs: number | null = null;
-  private hashValue = '';
+  /** The state clients fold: canonical tiles and, for format 2, the stream's mark register. */
+  private readonly fold: VersionFold;
   private readonly history: HistoryEntry[] = [];
   private historyChars = 0;
   private outbox: string[] = [];
@@ -82,30 +79,46 @@ export class StrategyChannel {
   constructor(
     readonly strategy: string,
     private readonly limits: ChannelLimits,
-  ) {}
+  ) {
+    this.fold = new VersionFold(strategy, limits.format);
+  }
 
   get version(): number {
-    return this.versionNo;
+    return this.fold.version;
   }
   get at_us(): number | null {
-    return this.atUs;
+    return this.fold.at_us;
   }
   get hash(): string {
-    return this.hashValue;
+    return this.fold.hash;
+  }
+  private get versionNo(): number {
+    return this.fold.version;
+  }
+
+  /**
+   * Starts the channel from a known state instead of version 0 (`heatmap sse` from Redis: the
+   * snapshot key), with the diffs before it for `Last-Event-ID` (version lines, oldest first).
+   * Only before the first client and the first `publish`.
+   */
+  seed(head: { version: number; at_us: number | null; hash: string }, tiles: readonly PublishedTile[], marks: Iterable<readonly [string, MarkLike]>, history: readonly { version: number; line: string }[]): void {
+    this.fold.seed(head, tiles, marks);
+    this.history.length = 0;
+    this.historyChars = 0;
+    for (const h of history) this.remember(h.version, sseEvent('diff', h.line, h.version));
   }
 
   /** Folds one published version and queues its diff for every client (never blocks). */
   publish(rec: VersionRecord): void {
-    for (const key of rec.removes) this.tiles.delete(key);
-    for (const t of rec.upserts) {
-      this.tiles.set(t.key, t);
-      if (this.limits.format === 2) for (const l of t.legs) this.marks.set(l.ticker, l);
-    }
-    this.versionNo = rec.version;
-    this.atUs = rec.at_us;
-    this.hashValue = rec.hash;
+    this.fold.apply(rec);
     const frame = sseEvent('diff', versionLine(rec), rec.version);
-    this.history.push({ version: rec.version, frame });
+    this.remember(rec.version, frame);
+    this.enqueue(frame);
+  }
+
+  /** Appends a diff to the history, dropping the oldest beyond the bounds (the newest is always kept). */
+  private remember(version: number, frame: string): void {
+    this.history.push({ version, frame });
     this.historyChars += frame.length;
     while (
       this.history.length > 1 &&
@@ -113,7 +126,6 @@ export class StrategyChannel {
     ) {
       this.historyChars -= this.history.shift()!.frame.length;
     }
-    this.enqueue(frame);
   }
 
   /** Queues an event that is not part of the state (gap, failure): no id, not in the history. */
@@ -174,10 +186,7 @@ export class StrategyChannel {
   /** The snapshot event of the current version (built once per version, shared by every client). */
   private snapshotFrame(): string {
     if (this.snapshotCache?.version !== this.versionNo) {
-      const keys = [...this.tiles.keys()].sort();
-      const tiles = keys.map((k) => this.tiles.get(k)!);
-      const head = { strategy: this.strategy, version: this.versionNo, at_us: this.atUs, hash: this.hashValue, tiles };
-      const data = this.limits.format === 2 ? JSON.stringify(snapshotBody2(this.strategy, head, tiles, (t) => this.marks.get(t))) : snapshotJson(head);
+      const data = JSON.stringify(this.fold.snapshot());
       this.snapshotCache = { version: this.versionNo, frame: sseEvent('snapshot', data, this.versionNo) };
     }
     return this.snapshotCache.frame;

@@ -44,23 +44,6 @@ export function sseComment(text: string): string {
   return `: ${text}\n\n`;
 }
 
-/** The snapshot payload: the canonical tiles of one version, sorted by key. */
-export interface SnapshotPayload {
-  readonly strategy: string;
-  /** 0 before the first version. */
-  readonly version: number;
-  /** Engine time of the version; null before the first version. */
-  readonly at_us: number | null;
-  /** Hash of the version ("" before the first version). */
-  readonly hash: string;
-  readonly tiles: readonly PublishedTile[];
-}
-
-/** JSON of a snapshot payload, keys in the documented order (tiles already sorted by key). */
-export function snapshotJson(p: SnapshotPayload): string {
-  return JSON.stringify({ strategy: p.strategy, version: p.version, at_us: p.at_us, hash: p.hash, tiles: p.tiles });
-}
-
 /**
  * Parses a `Last-Event-ID` (header or `?last_event_id=`): a non-negative integer version, else
  * undefined (a missing or foreign id means "start with a snapshot").

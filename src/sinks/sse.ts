@@ -115,19 +115,20 @@ export class SseServer {
   private isFinal = false;
   private closed: Promise<void> | undefined;
   private readonly startedMs = performance.now();
+  private readonly limits: ChannelLimits;
 
   private constructor(
     private readonly server: http.Server,
     opts: SseServerOptions,
     private readonly web: ReadonlyMap<string, WebAsset>,
   ) {
-    const limits: ChannelLimits = {
+    const limits: ChannelLimits = (this.limits = {
       maxBufferBytes: opts.maxBufferBytes ?? SSE_DEFAULTS.maxBufferBytes,
       slowClient: opts.slowClient ?? SSE_DEFAULTS.slowClient,
       historyVersions: opts.historyVersions ?? SSE_DEFAULTS.historyVersions,
       historyBytes: opts.historyBytes ?? SSE_DEFAULTS.historyBytes,
       format: opts.format ?? 1,
-    };
+    });
     for (const name of opts.strategies) this.channels.set(name, new StrategyChannel(name, limits));
     this.cors = opts.corsOrigin ?? SSE_DEFAULTS.corsOrigin;
     this.heartbeat = setInterval(() => {
@@ -172,6 +173,16 @@ export class SseServer {
     if (out.type === 'version') this.channels.get(out.strategy)?.publish(out);
     else if (out.type === 'gap') for (const ch of this.channels.values()) ch.notice('gap', JSON.stringify(out));
     else this.channels.get(out.strategy)?.notice('failed', JSON.stringify(out));
+  }
+
+  /**
+   * The channel of a strategy, created when it is new (`heatmap sse` from Redis discovers
+   * strategies as pipelines start publishing them).
+   */
+  channel(strategy: string): StrategyChannel {
+    let ch = this.channels.get(strategy);
+    if (!ch) this.channels.set(strategy, (ch = new StrategyChannel(strategy, this.limits)));
+    return ch;
   }
 
   /** Marks the state as final (the replay ended): listed as `"final": true`, streams stay open. */

@@ -1,7 +1,7 @@
 import type { CustomStrategyConfig } from '../engine/config.js';
 import type { LegDef } from '../engine/types.js';
 import type { Strategy } from '../engine/strategy.js';
-import { makeTileDef } from '../engine/strategy.js';
+import { declarePure, makeTileDef } from '../engine/strategy.js';
 
 /**
  * `custom` — legs from config: ratios and strike offsets from an anchor strike K that runs over
@@ -9,7 +9,7 @@ import { makeTileDef } from '../engine/strategy.js';
  * its value.
  */
 export function createCustomStrategy(cfg: CustomStrategyConfig): Strategy {
-  return {
+  return declarePure({
     name: cfg.name,
     usesSpot: false,
     enumerate(universe) {
@@ -32,5 +32,5 @@ export function createCustomStrategy(cfg: CustomStrategyConfig): Strategy {
       const span = def.strikes[def.strikes.length - 1]! - def.strikes[0]!;
       return span > 0 ? value / span : value;
     },
-  };
+  });
 }

@@ -1,10 +1,10 @@
 import type { Strategy } from '../engine/strategy.js';
-import { makeTileDef } from '../engine/strategy.js';
+import { declarePure, makeTileDef } from '../engine/strategy.js';
 
 /**
  * `fly` — butterfly +1 (K−w), −2 K, +1 (K+w), same right. Score: value / w.
  */
-export const fly: Strategy = {
+export const fly: Strategy = declarePure({
   name: 'fly',
   usesSpot: false,
   enumerate(universe, widths) {
@@ -31,4 +31,4 @@ export const fly: Strategy = {
   score(def, value) {
     return value / (def.strikes[1]! - def.strikes[0]!);
   },
-};
+});

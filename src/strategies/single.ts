@@ -1,10 +1,10 @@
 import type { Strategy } from '../engine/strategy.js';
-import { makeTileDef } from '../engine/strategy.js';
+import { declarePure, makeTileDef } from '../engine/strategy.js';
 
 /**
  * `single` — one contract. Score: time value (value − intrinsic at spot) in basis points of spot.
  */
-export const single: Strategy = {
+export const single: Strategy = declarePure({
   name: 'single',
   usesSpot: true,
   enumerate(universe) {
@@ -23,4 +23,4 @@ export const single: Strategy = {
     const intrinsic = def.right === 'C' ? Math.max(0, spot - k) : Math.max(0, k - spot);
     return ((value - intrinsic) / spot) * 10_000;
   },
-};
+});

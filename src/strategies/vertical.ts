@@ -1,10 +1,10 @@
 import type { Strategy } from '../engine/strategy.js';
-import { makeTileDef } from '../engine/strategy.js';
+import { declarePure, makeTileDef } from '../engine/strategy.js';
 
 /**
  * `vertical` — debit spread of width w. Call: +K −(K+w); put: +K −(K−w). Score: value / w.
  */
-export const vertical: Strategy = {
+export const vertical: Strategy = declarePure({
   name: 'vertical',
   usesSpot: false,
   enumerate(universe, widths) {
@@ -24,4 +24,4 @@ export const vertical: Strategy = {
   score(def, value) {
     return value / (def.strikes[1]! - def.strikes[0]!);
   },
-};
+});

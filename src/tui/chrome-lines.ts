@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import { renderLegend, type ColorScale } from './color-scale.js';
 import { fitNumber, formatEngineTime, formatRate, formatSpeed, type ShowMode } from './format.js';
+import { LOW_CONFIDENCE } from './grid-lines.js';
 
 /**
  * The header and footer lines around the grid. Each line is a list of segments with priorities;
@@ -115,7 +116,7 @@ export function renderFooterLines(
     [
       seg('score', 3, c.dim),
       { text: legend.text, width: legend.width, prio: 0 },
-      seg('grey = stale', 2, c.dim),
+      seg(`grey = stale, grey italic = confidence < ${Math.round(LOW_CONFIDENCE * 100)}%`, 2, c.dim),
       seg(hidden.join(', '), 4, c.dim),
     ].filter((s) => s.width > 0),
     width,

@@ -70,25 +70,41 @@ export function colorIndex(score: number, scale: ColorScale): number {
   return Math.round(MID_INDEX + t * MID_INDEX);
 }
 
-/** Background shade of a stale tile: its colour goes to the text, the cell goes dark grey. */
-const STALE_BG = 237;
+/** Background shade of a stale or low-confidence tile: its colour goes to the text, the cell goes dark grey. */
+const GREY_BG = 237;
+
+/** How a cell is drawn besides its score colour. */
+export interface CellShade {
+  /** Newest leg older than the staleness limit: grey, hue dimmed. */
+  readonly isStale: boolean;
+  /** Confidence under the view's threshold: grey, hue in italics (as the web view shows it). */
+  readonly isLow?: boolean;
+}
 
 /**
- * The style of a cell: its score colour as the background — or, for a stale tile, the score colour
- * as a dimmed foreground on dark grey, so freshness reads at a glance while the hue stays visible.
- * `index` undefined (no score) is unpainted (dimmed when stale).
+ * The style of a cell: its score colour as the background — or, for a stale or low-confidence
+ * tile, the score colour as the foreground on dark grey (dimmed when stale, italic when of low
+ * confidence), so what cannot be trusted reads at a glance while the hue stays visible.
+ * `index` undefined (no score) is unpainted (dimmed when stale, italic when of low confidence).
  */
-export function cellStyle(index: number | undefined, isStale: boolean, c: ChalkInstance): Style {
-  if (index === undefined) return isStale ? styleOf(c, 'cell:none:stale', c.dim) : PLAIN;
+export function cellStyle(index: number | undefined, shade: boolean | CellShade, c: ChalkInstance): Style {
+  const { isStale, isLow = false } = typeof shade === 'boolean' ? { isStale: shade } : shade;
+  const tag = `${isStale ? ':stale' : ''}${isLow ? ':low' : ''}`;
+  if (index === undefined) {
+    if (!isStale && !isLow) return PLAIN;
+    return styleOf(c, `cell:none${tag}`, isStale && isLow ? c.dim.italic : isStale ? c.dim : c.italic);
+  }
   const p = PALETTE[index]!;
-  return isStale
-    ? styleOf(c, `cell:${index}:stale`, c.bgAnsi256(STALE_BG).ansi256(p.bg).dim)
-    : styleOf(c, `cell:${index}`, c.bgAnsi256(p.bg).ansi256(p.fg));
+  if (!isStale && !isLow) return styleOf(c, `cell:${index}`, c.bgAnsi256(p.bg).ansi256(p.fg));
+  let st = c.bgAnsi256(GREY_BG).ansi256(p.bg);
+  if (isStale) st = st.dim;
+  if (isLow) st = st.italic;
+  return styleOf(c, `cell:${index}${tag}`, st);
 }
 
 /** `text` painted in its cell style (see `cellStyle`). */
-export function paintCell(text: string, index: number | undefined, isStale: boolean, c: ChalkInstance): string {
-  const st = cellStyle(index, isStale, c);
+export function paintCell(text: string, index: number | undefined, shade: boolean | CellShade, c: ChalkInstance): string {
+  const st = cellStyle(index, shade, c);
   return st.open + text + st.close;
 }
 

@@ -18,12 +18,21 @@ import { StyledLine, styleOf, type Style } from './styled-line.js';
 /** Tiles whose newest leg is older than this (engine time) are drawn stale. */
 export const STALE_AFTER_US = 60_000_000;
 
+/**
+ * Tiles whose confidence is below this are drawn greyed, in italics: the web view's default
+ * (`low_conf`), so both views grey the same tiles. Under 0.8 are, for example, a quote whose spread
+ * is over 40 % of its mid, or legs more than 16 s apart (README, "Confidence").
+ */
+export const LOW_CONFIDENCE = 0.8;
+
 export interface GridTextOptions {
   readonly mode: ShowMode;
   readonly scale: ColorScale;
   /** Engine time, for ages and staleness. */
   readonly nowUs: number | undefined;
   readonly staleAfterUs?: number;
+  /** Confidence under which a tile is greyed (default `LOW_CONFIDENCE`). */
+  readonly lowConfidence?: number;
   readonly chalk: ChalkInstance;
 }
 
@@ -79,5 +88,6 @@ export function cellText(tile: PublishedTile | undefined, width: number, o: Grid
   if (!tile) return { text: '·'.padStart(width), style: styleOf(o.chalk, 'dim', o.chalk.dim) };
   const text = formatCellText(tile, o.mode, o.nowUs, width).padStart(width);
   const index = tile.score === null ? undefined : colorIndex(tile.score, o.scale);
-  return { text, style: cellStyle(index, isStale(tile, o.nowUs, o.staleAfterUs), o.chalk) };
+  const shade = { isStale: isStale(tile, o.nowUs, o.staleAfterUs), isLow: tile.confidence < (o.lowConfidence ?? LOW_CONFIDENCE) };
+  return { text, style: cellStyle(index, shade, o.chalk) };
 }

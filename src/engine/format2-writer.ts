@@ -1,0 +1,234 @@
+import { grown } from './columns.js';
+import { byCodeUnits, snapshotBody2, type Format2Snapshot } from './format2.js';
+import { chainHash } from './hash.js';
+import { ByteWriter } from './json-bytes.js';
+import { sourceName, type LegMarks } from './marks.js';
+import type { SlotTable } from './slot-table.js';
+import { ROW_HEAD, ROW_LEG, type UpsertRows } from './tile-columns.js';
+import type { PublishReason, PublishedTile } from './types.js';
+
+/**
+ * Writes one strategy's format 2 version lines (DESIGN §3.1; the exact bytes are in
+ * ARCHITECTURE.md, "Format 2") from a version's upsert rows, straight into bytes. Per slot it
+ * caches the slot's JSON and the row's head (`["<key>",`), per ticker its JSON string; the stream's
+ * mark register (the last mark published per ticker) is kept in columns by ticker id. A version
+ * costs its rows' numbers, its changed marks and its new slots.
+ */
+
+export interface Format2VersionParts {
+  readonly version: number;
+  readonly at_us: number;
+  readonly reasons: readonly PublishReason[];
+  readonly prev_hash: string;
+  /** Sorted by key. */
+  readonly rows: UpsertRows;
+  readonly stats: { readonly slots: number; readonly populated: number; readonly changed: number };
+}
+
+/** Equal as JSON text (NaN and NaN both print `null`; 0 and -0 both print `0`). */
+const sameNumber = (a: number, b: number): boolean => a === b || (a !== a && b !== b);
+
+const OPEN_SLOTS = Buffer.from('"slots":[');
+const OPEN_MARKS = Buffer.from('],"marks":[');
+const OPEN_TILES = Buffer.from('],"tiles":[');
+const CLOSE = Buffer.from('],"removes":[]');
+
+export class Format2Writer {
+  private readonly strategyJson: string;
+  private readonly out = new ByteWriter(1 << 20);
+  /** Per slot: `["<key>",`, set when the slot's identity has gone out. */
+  private readonly rowHeads: (Buffer | undefined)[] = [];
+  // The register, by ticker id.
+  private regHas = new Uint8Array(0);
+  private regPrice = new Float64Array(0);
+  private regTsUs = new Float64Array(0);
+  private regSource = new Uint8Array(0);
+  /** The version whose upserts last used the ticker (the same-mark check within one version). */
+  private regSeenIn = new Float64Array(0);
+  private readonly tickerJson: (Buffer | undefined)[] = [];
+  private readonly sourceJson: Buffer[] = [];
+  /** Tickers this stream has published, and their rank in ticker order (UTF-16 code units): `marks` is sorted by it. */
+  private readonly known: number[] = [];
+  private tickerRank = new Int32Array(0);
+  private rankedTickers = 0;
+
+  constructor(
+    readonly strategy: string,
+    private readonly table: SlotTable,
+    private readonly marks: LegMarks,
+  ) {
+    this.strategyJson = JSON.stringify(strategy);
+  }
+
+  /** The line (UTF-8, no newline) and hash of the next version. */
+  write(p: Format2VersionParts): { readonly hash: string; readonly line: Buffer } {
+    const t = this.table;
+    const o = this.out;
+    const d = p.rows.data;
+    this.growRegister();
+    // packed arrays, grown by push: assigning far past the end would turn them into dictionaries
+    while (this.rowHeads.length < t.size) this.rowHeads.push(undefined);
+    o.reset();
+    o.bytes(OPEN_SLOTS);
+    // Pass 1: identities of first-time slots, and the register.
+    const changed: number[] = [];
+    let wroteSlot = false;
+    const legStart = t.legStart;
+    const legTicker = t.legTicker;
+    const version = p.version;
+    let off = 0;
+    for (let i = 0; i < p.rows.count; i++) {
+      const s = d[off]!;
+      if (this.rowHeads[s] === undefined) {
+        if (wroteSlot) o.byte(0x2c);
+        wroteSlot = true;
+        o.text(this.slotJson(s));
+        this.rowHeads[s] = Buffer.from(`[${JSON.stringify(t.defs[s]!.key)},`);
+      }
+      off += ROW_HEAD;
+      for (let l = legStart[s]!, end = legStart[s + 1]!; l < end; l++, off += ROW_LEG) {
+        const id = legTicker[l]!;
+        if (this.regSeenIn[id] === version) {
+          // Staging re-derives every tile of a ticker when its mark changes, so the upserts of one
+          // version agree on every ticker's mark: a disagreement is an engine bug (the fold would be wrong).
+          if (!this.isRegistered(id, d[off]!, d[off + 1]!, d[off + 2]!)) throw new Error(`format 2: version ${version} of "${this.strategy}" has two marks for ${this.marks.tickerOf(id)} (tile ${t.defs[s]!.key})`);
+          continue;
+        }
+        this.regSeenIn[id] = version;
+        if (!this.isRegistered(id, d[off]!, d[off + 1]!, d[off + 2]!)) this.register(id, d[off]!, d[off + 1]!, d[off + 2]!, changed);
+      }
+    }
+    o.bytes(OPEN_MARKS);
+    if (this.rankedTickers !== this.known.length) this.rankTickers();
+    const rank = this.tickerRank;
+    changed.sort((a, b) => rank[a]! - rank[b]!);
+    for (let i = 0; i < changed.length; i++) {
+      const id = changed[i]!;
+      if (i > 0) o.byte(0x2c);
+      o.byte(0x5b); // [
+      o.bytes(this.tickerJson[id]!);
+      o.byte(0x2c);
+      o.number(this.regPrice[id]!);
+      o.byte(0x2c);
+      o.number(this.regTsUs[id]!);
+      o.byte(0x2c);
+      o.bytes(this.sourceOf(this.regSource[id]!));
+      o.byte(0x5d); // ]
+    }
+    o.bytes(OPEN_TILES);
+    // Pass 2: the rows.
+    off = 0;
+    for (let i = 0; i < p.rows.count; i++) {
+      const s = d[off]!;
+      if (i > 0) o.byte(0x2c);
+      o.bytes(this.rowHeads[s]!);
+      o.number(d[off + 1]!);
+      o.byte(0x2c);
+      o.number(d[off + 2]!); // a null score is NaN, written `null`
+      o.byte(0x2c);
+      o.number(d[off + 3]!);
+      const newest = this.newestLegIndex(s, d, off);
+      if (newest >= 0) {
+        o.byte(0x2c);
+        o.integer(newest);
+      }
+      o.byte(0x5d);
+      off += ROW_HEAD + ROW_LEG * (t.legStart[s + 1]! - t.legStart[s]!);
+    }
+    o.bytes(CLOSE);
+    const rest = o.view();
+    const head = `"format":2,"strategy":${this.strategyJson},"version":${p.version},"at_us":${num(p.at_us)},"reasons":${JSON.stringify(p.reasons)}`;
+    // Canonical body: everything but type, prev_hash, hash and stats, as written (ARCHITECTURE.md).
+    const hash = chainHash(p.prev_hash, `{${head},`, rest, '}');
+    const s = p.stats;
+    const lead = `{"type":"version",${head},"prev_hash":${JSON.stringify(p.prev_hash)},"hash":"${hash}",`;
+    const tail = `,"stats":{"slots":${num(s.slots)},"populated":${num(s.populated)},"changed":${num(s.changed)}}}`;
+    const leadBytes = Buffer.byteLength(lead);
+    const line = Buffer.allocUnsafe(leadBytes + rest.length + tail.length);
+    line.write(lead, 0, 'utf8');
+    rest.copy(line, leadBytes);
+    line.write(tail, leadBytes + rest.length, 'latin1');
+    return { hash, line };
+  }
+
+  /** The snapshot of the published state: `tiles` are the canonical tiles sorted by key. */
+  snapshot(head: { readonly version: number; readonly at_us: number | null; readonly hash: string }, tiles: readonly PublishedTile[]): Format2Snapshot {
+    return snapshotBody2(this.strategy, head, tiles, (ticker) => {
+      const id = this.marks.findId(ticker);
+      if (id === undefined || id >= this.regHas.length || this.regHas[id] !== 1) return undefined;
+      return { price: this.regPrice[id]!, ts_us: this.regTsUs[id]!, source: sourceName(this.regSource[id]!) };
+    });
+  }
+
+  /** True when the register holds this mark for the ticker. */
+  private isRegistered(id: number, price: number, tsUs: number, source: number): boolean {
+    return this.regHas[id] === 1 && sameNumber(this.regPrice[id]!, price) && sameNumber(this.regTsUs[id]!, tsUs) && this.regSource[id] === source;
+  }
+
+  /** A ticker's mark differs from the last one published: it joins `changed` (this version's `marks`). */
+  private register(id: number, price: number, tsUs: number, source: number, changed: number[]): void {
+    if (this.tickerJson[id] === undefined) {
+      this.tickerJson[id] = Buffer.from(JSON.stringify(this.marks.tickerOf(id)));
+      this.known.push(id);
+    }
+    this.regHas[id] = 1;
+    this.regPrice[id] = price;
+    this.regTsUs[id] = tsUs;
+    this.regSource[id] = source;
+    changed.push(id);
+  }
+
+  /**
+   * The index of the leg whose ts_us/source a fold must take, when it is not the fold's default (the
+   * first leg with the greatest ts_us); −1 when the default gives the tile's own. Legs with equal
+   * ts_us are ordered by seq in staging, which a tile does not carry: when the default leg has
+   * another source, the tile's newest leg is the first leg with the tile's (ts_us, source).
+   */
+  private newestLegIndex(s: number, d: Float64Array, off: number): number {
+    const n = this.table.legStart[s + 1]! - this.table.legStart[s]!;
+    const key = (): string => this.table.defs[s]!.key;
+    if (n === 0) throw new Error(`format 2: tile ${key()} has no legs`);
+    const tsUs = d[off + 4]!;
+    const source = d[off + 5]!;
+    const leg = off + ROW_HEAD;
+    let first = 0;
+    for (let i = 1; i < n; i++) if (d[leg + i * ROW_LEG + 1]! > d[leg + first * ROW_LEG + 1]!) first = i;
+    if (!sameNumber(d[leg + first * ROW_LEG + 1]!, tsUs)) throw new Error(`format 2: tile ${key()} has ts_us ${tsUs}, its newest leg ${d[leg + first * ROW_LEG + 1]}`);
+    if (d[leg + first * ROW_LEG + 2] === source) return -1;
+    for (let i = first + 1; i < n; i++) if (d[leg + i * ROW_LEG + 1] === tsUs && d[leg + i * ROW_LEG + 2] === source) return i;
+    throw new Error(`format 2: tile ${key()} has source ${sourceName(source)}, no leg at its ts_us has it`);
+  }
+
+  /** A slot's identity (DESIGN §3.1 `slots`); the stream's strategy is the tile's. */
+  private slotJson(s: number): string {
+    const def = this.table.defs[s]!;
+    if (def.strategy !== this.strategy) throw new Error(`format 2: tile ${def.key} of strategy "${def.strategy}" in the stream of "${this.strategy}"`);
+    const legs = def.legs.map((l) => ({ ticker: l.contract.ticker, ratio: l.ratio }));
+    return JSON.stringify({ key: def.key, root: def.root, expiration: def.expiration, right: def.right, strikes: def.strikes, legs });
+  }
+
+  private rankTickers(): void {
+    const ids = [...this.known].sort((a, b) => byCodeUnits(this.marks.tickerOf(a), this.marks.tickerOf(b)));
+    this.tickerRank = grown(this.tickerRank, this.marks.count);
+    ids.forEach((id, r) => (this.tickerRank[id] = r));
+    this.rankedTickers = ids.length;
+  }
+
+  private sourceOf(code: number): Buffer {
+    return (this.sourceJson[code] ??= Buffer.from(JSON.stringify(sourceName(code))));
+  }
+
+  private growRegister(): void {
+    const n = this.marks.count;
+    if (n <= this.regHas.length) return;
+    this.regHas = grown(this.regHas, n);
+    this.regPrice = grown(this.regPrice, n);
+    this.regTsUs = grown(this.regTsUs, n);
+    this.regSource = grown(this.regSource, n);
+    this.regSeenIn = grown(this.regSeenIn, n);
+    while (this.tickerJson.length < this.regHas.length) this.tickerJson.push(undefined);
+  }
+}
+
+/** `JSON.stringify`'s number text: `String(n)` for finite numbers, `null` otherwise. */
+const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');

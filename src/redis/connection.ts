@@ -1,0 +1,178 @@
+import { createClient } from 'redis';
+import { RuntimeError, UsageError } from '../errors.js';
+
+/**
+ * Connections to Redis (DESIGN §6) with the behaviour every Redis command shares:
+ *
+ * - **At start** a Redis that cannot be reached is a clear error (exit 1) after a few quick tries,
+ *   never a hang: `heatmap: cannot reach Redis at redis://127.0.0.1:6379 (ECONNREFUSED) — …`.
+ * - **Mid-run** a lost connection is retried with capped exponential backoff, forever; commands
+ *   issued meanwhile wait in the client's queue and go out once it is back. Callers resume blocking
+ *   reads from the last entry ID they saw, so nothing is lost or read twice.
+ * - **Secrets**: the URL's password never appears in a log line or an error (`redis://:***@host`).
+ * - **One blocking reader per connection**: a command queued behind `XREAD BLOCK` waits for the
+ *   block to end, so readers get their own connection (`connectRedis` again), writers share one.
+ */
+
+/** A client with the default modules and no custom type mapping (what `createClient(options)` returns). */
+export function newClient(options: NonNullable<Parameters<typeof createClient>[0]>) {
+  return createClient(options);
+}
+export type RedisClient = ReturnType<typeof newClient>;
+
+export interface RedisTarget {
+  /** The URL as given (with its password: only ever handed to the client). */
+  readonly url: string;
+  /** The URL for messages: the password (and user) replaced by `***`. */
+  readonly shown: string;
+  /** Key prefix (`--redis-prefix`, default `massive`). */
+  readonly prefix: string;
+}
+
+/** Default key prefix (DESIGN §6). */
+export const DEFAULT_PREFIX = 'massive';
+
+/** Backoff between reconnection attempts once the connection has worked: 100 ms doubling to 5 s. */
+export function reconnectDelayMs(retries: number): number {
+  return Math.min(5000, 100 * 2 ** Math.min(retries, 6));
+}
+
+/** Attempts at start before giving up with exit 1 (about 1.5 s in all). */
+const START_ATTEMPTS = 4;
+
+/**
+ * Validates `--redis URL` (redis://, rediss:// or unix://) and `--redis-prefix` (no spaces, no `:`
+ * at either end); the password is kept for the client only.
+ */
+export function parseRedisTarget(url: string, prefix: string = DEFAULT_PREFIX): RedisTarget {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--redis: "${redactUrl(url)}" is not a URL (e.g. redis://127.0.0.1:6379 or unix:///run/redis.sock)`);
+  }
+  if (!['redis:', 'rediss:', 'unix:'].includes(parsed.protocol)) {
+    throw new UsageError(`--redis: "${redactUrl(url)}" must start with redis://, rediss:// or unix://`);
+  }
+  if (!/^[A-Za-z0-9_.{}-]+(:[A-Za-z0-9_.{}-]+)*$/.test(prefix)) {
+    throw new UsageError(`--redis-prefix: "${prefix}" must be letters, digits, "_", "-", "." or "{}" parts joined by ":" (e.g. massive or prod:massive)`);
+  }
+  return { url, shown: redactUrl(url), prefix };
+}
+
+/** The URL with its user and password replaced by `***` (for messages). */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)([^@/]*)@/i, (_m, scheme: string) => `${scheme}***@`);
+}
+
+/** Removes the URL's password from any text (an error message from the client may quote it). */
+export function redactText(target: RedisTarget, text: string): string {
+  let out = text.split(target.url).join(target.shown);
+  try {
+    const p = new URL(target.url).password;
+    if (p !== '') out = out.split(decodeURIComponent(p)).join('***').split(p).join('***');
+  } catch {
+    /* not a URL: nothing more to hide */
+  }
+  return out;
+}
+
+/** Options of one connection. */
+export interface ConnectOptions {
+  /** Where reconnections are reported (default stderr); never sees the password. */
+  readonly log?: (line: string) => void;
+  /** Name shown in log lines (`pipeline reader`, `feed writer`). */
+  readonly role: string;
+}
+
+/**
+ * Opens a connection. Rejects with a RuntimeError (exit 1) naming the redacted URL and the cause
+ * when Redis cannot be reached at start; afterwards the client reconnects with backoff on its own.
+ */
+export async function connectRedis(target: RedisTarget, opts: ConnectOptions): Promise<RedisClient> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  let hasConnected = false;
+  let lastError = '';
+  let isDown = false;
+  const isUnix = target.url.startsWith('unix:');
+  const client = newClient({
+    ...(isUnix ? { socket: { path: new URL(target.url).pathname, reconnectStrategy } } : { url: target.url, socket: { reconnectStrategy } }),
+    // A password in a unix URL (unix://:pw@/path) still authenticates.
+    ...(isUnix && new URL(target.url).password !== '' ? { password: decodeURIComponent(new URL(target.url).password) } : {}),
+  });
+  function reconnectStrategy(retries: number, cause: Error): number | Error {
+    lastError = describe(cause);
+    if (!hasConnected) return retries + 1 >= START_ATTEMPTS ? new Error(lastError) : 100 * 2 ** retries;
+    return reconnectDelayMs(retries);
+  }
+  client.on('error', (err: unknown) => {
+    lastError = describe(err);
+    if (hasConnected && !isDown) {
+      isDown = true;
+      log(redactText(target, `redis (${opts.role}): connection lost (${lastError}) — reconnecting with backoff`));
+    }
+  });
+  client.on('ready', () => {
+    if (isDown) log(`redis (${opts.role}): reconnected`);
+    isDown = false;
+    hasConnected = true;
+  });
+  try {
+    await client.connect();
+  } catch (err) {
+    const why = lastError !== '' ? lastError : describe(err);
+    try {
+      client.destroy();
+    } catch {
+      /* already closed */
+    }
+    const hint = /WRONGPASS|NOAUTH|NOPERM|invalid password/i.test(why)
+      ? 'check the password (redis://:PASSWORD@host:port) and the user'
+      : 'is redis-server running there? Start one with: redis-server --port 6379 --save "" --appendonly no';
+    throw new RuntimeError(redactText(target, `cannot reach Redis at ${target.shown} (${why}) — ${hint}`));
+  }
+  return client;
+}
+
+/** Closes a connection, waiting for its replies (ignores a connection that is already gone). */
+export async function closeRedis(client: RedisClient): Promise<void> {
+  try {
+    if (client.isOpen) await client.close();
+  } catch {
+    try {
+      client.destroy();
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+/** A short cause: an errno code when there is one (`ECONNREFUSED`), else the message's first line. */
+function describe(err: unknown): string {
+  if (err && typeof err === 'object') {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+    const msg = (err as { message?: unknown }).message;
+    if (typeof msg === 'string' && msg !== '') return msg.split('\n')[0]!.slice(0, 200);
+  }
+  return String(err).slice(0, 200);
+}
+
+/** Key names under a prefix (DESIGN §6). */
+export function keysOf(prefix: string): {
+  raw: string;
+  /** Set by a feed that reached the end of its input: the last raw entry ID (pipelines stop there). */
+  rawEnd: string;
+  /** The session's facts (`{"underlying":…}`), set by the first feed. */
+  meta: string;
+  heatmap: (strategy: string) => string;
+  snapshot: (strategy: string) => string;
+} {
+  return {
+    raw: `${prefix}:raw`,
+    rawEnd: `${prefix}:raw:end`,
+    meta: `${prefix}:raw:meta`,
+    heatmap: (s) => `${prefix}:heatmap:${s}`,
+    snapshot: (s) => `${prefix}:heatmap:${s}:snapshot`,
+  };
+}
