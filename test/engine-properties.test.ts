@@ -7,7 +7,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { selectStrategies, type EngineConfig } from '../src/engine/config.js';
 import { Engine } from '../src/engine/engine.js';
-import type { EngineInput, Fact, LegFact, OptionContract, VersionRecord } from '../src/engine/types.js';
+import { outputBytes } from '../src/engine/output-lines.js';
+import { resolveStrategies } from '../src/strategies/index.js';
+import type { EngineInput, Fact, LegFact, OptionContract, TileDef, VersionRecord } from '../src/engine/types.js';
 import {
   MS,
   SEC,
@@ -278,6 +280,28 @@ describe('determinism and independence (DESIGN §2.4, §3)', () => {
         expect(withTicks.lines).toEqual(sparse.lines);
       }),
       { numRuns: 60 },
+    );
+  });
+});
+
+describe('when tiles are recomputed (ARCHITECTURE.md, "Performance")', () => {
+  it('(h) recomputing lazily, when the publisher reads (pure built-ins), publishes exactly what recomputing on every fact does', () => {
+    fc.assert(
+      fc.property(scriptArb, publishArb, fc.boolean(), fc.constantFrom(7, 100), fc.constantFrom<1 | 2>(1, 2), (inputs, publish, scoreDelta, tick_ms, format) => {
+        // without min_score_delta the built-ins recompute lazily; with it, every fact (Σ|Δscore| order)
+        const config = makeConfig({ publish: { ...publish, min_score_delta: scoreDelta ? publish.min_score_delta : null }, custom: [BWB], tick_ms });
+        const lazy = new Engine({ config, underlying: 'I:SPX', strategies: resolveStrategies(config), format });
+        // the same strategies with a score that is not declared pure: recomputed on every fact
+        const eagerStrategies = resolveStrategies(config).map((st) => ({ ...st, score: (d: TileDef, v: number, sp: number | undefined) => st.score(d, v, sp) }));
+        const eager = new Engine({ config, underlying: 'I:SPX', strategies: eagerStrategies, format });
+        const a = run(config, inputs, lazy);
+        const b = run(config, inputs, eager);
+        expect(a.outputs.map((o) => outputBytes(o).toString())).toEqual(b.outputs.map((o) => outputBytes(o).toString()));
+        expect(a.engine.summary()).toEqual(b.engine.summary());
+        for (const name of ['single', 'vertical', 'fly', 'bwb']) expect(a.engine.canonicalTiles(name)).toEqual(b.engine.canonicalTiles(name));
+        expect(a.versions.map((v) => v.upserts)).toEqual(b.versions.map((v) => v.upserts));
+      }),
+      { numRuns: 120 },
     );
   });
 });

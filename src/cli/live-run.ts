@@ -17,7 +17,7 @@ import { parseSseFlags } from './sse-options.js';
 import { parsePublishFlags, parseRedisFlags } from './redis-options.js';
 import { loadEngineConfig } from './config-file.js';
 import type { LiveCliOptions } from './live.js';
-import { recorderOptionsFromCli } from './record-run.js';
+import { liveRecorderOptions } from './record-run.js';
 
 /**
  * The `heatmap live` action: the recorder's lines go through the same decoder and engine as a
@@ -30,22 +30,7 @@ export async function runLiveCommand(cli: LiveCliOptions): Promise<void> {
   // Without --out, live writes no NDJSON next to the TUI, so there is nothing for the TUI to drop.
   const tuiTerminal = cli.tui ? (await import('../tui/terminal.js')).chooseTuiTerminal(cli.out ?? devNull) : undefined;
   const config = await loadEngineConfig(cli.config, cli.strategies, { runsStrategies: true, modules: cli.strategyModule });
-  const rec = await recorderOptionsFromCli(
-    {
-      out: cli.record ?? '',
-      underlying: cli.underlying,
-      duration: cli.duration,
-      config: cli.config,
-      restUrl: cli.restUrl,
-      wsUrl: cli.wsUrl,
-      apiKey: cli.apiKey,
-      quotes: cli.quotes,
-      overwrite: cli.overwrite,
-      statusInterval: cli.statusInterval,
-    },
-    process.env,
-  );
-  rec.outDir = cli.record;
+  const rec = await liveRecorderOptions(cli, process.env);
   rec.config = config;
   // With the TUI on screen, logs go through console (Ink prints them above the heatmap).
   const log = tuiTerminal ? (m: string) => console.error(m) : (m: string) => void process.stderr.write(m + '\n');

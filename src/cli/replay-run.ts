@@ -59,6 +59,20 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
     const waits = [sink.drain(), ...consumers.map((c) => c.drain?.())].filter((w) => w !== undefined);
     return waits.length === 0 ? undefined : waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined);
   };
+  /** Runs the replay, then closes the consumers with its outcome (or with undefined when it failed). */
+  const runWithConsumers = async (run: () => Promise<ReplayOutcome>): Promise<ReplayOutcome> => {
+    let outcome: ReplayOutcome;
+    try {
+      outcome = await run();
+    } catch (err) {
+      for (const c of consumers) await c.close(undefined);
+      throw err;
+    } finally {
+      bar?.stop();
+    }
+    for (const c of consumers) await c.close(outcome);
+    return outcome;
+  };
   const started = performance.now();
   // Parallel workers only where nothing but the NDJSON stream needs the engines: at --speed max,
   // without --tui, --sse or --parquet. Per-strategy views (--tui, --sse) get worker pipelines, one
@@ -69,9 +83,8 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
   const ordered = consumers.filter((c) => c.ordered);
   let result: ReplayOutcome;
   if (perStrategy.length > 0) {
-    let piped: ReplayOutcome;
-    try {
-      piped = await replayThroughPipelines({
+    result = await runWithConsumers(() =>
+      replayThroughPipelines({
         dir: recording,
         manifest,
         config,
@@ -94,15 +107,8 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
         },
         progressEvery: tuiTerminal ? 20 : 200,
         signal: abort.signal,
-      });
-    } catch (err) {
-      for (const c of consumers) await c.close(undefined);
-      throw err;
-    } finally {
-      bar?.stop();
-    }
-    for (const c of consumers) await c.close(piped);
-    result = piped;
+      }),
+    );
   } else if (parallel) {
     try {
       result = await replayInParallel({
@@ -131,9 +137,8 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
       const snapshot = keyframe(out);
       if (snapshot !== undefined) sink.write(snapshot);
     };
-    let inProcess: ReplayOutcome;
-    try {
-      inProcess = await replayRecording({
+    result = await runWithConsumers(() =>
+      replayRecording({
         dir: recording,
         config,
         format: flags.format,
@@ -150,15 +155,8 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
         // the TUI's input-rate meter needs a sample every fraction of a second even at --speed 1
         progressEvery: tuiTerminal ? 20 : consumers.length > 0 ? 200 : 5000,
         signal: abort.signal,
-      });
-    } catch (err) {
-      for (const c of consumers) await c.close(undefined);
-      throw err;
-    } finally {
-      bar?.stop();
-    }
-    for (const c of consumers) await c.close(inProcess);
-    result = inProcess;
+      }),
+    );
   }
   const wallMs = performance.now() - started;
   const run = opts.runInfo

@@ -56,7 +56,7 @@ export async function followHeatmapStreams(server: SseServer, reader: RedisClien
         const names = o.strategies ?? (await listStrategies(control, o.prefix));
         for (const name of names) {
           if (followed.has(name)) continue;
-          const f = await load(server.channel(name), control, keys.heatmap(name), o);
+          const f = await load(server, name, control, keys.heatmap(name), o);
           if (f) {
             followed.set(name, f);
             o.log(`sse: ${name} from ${f.key} at version ${f.channel.version}`);
@@ -98,18 +98,40 @@ async function listStrategies(control: RedisClient, prefix: string): Promise<str
 /**
  * Loads one strategy: snapshot key → state; the versions before it → history; the entries after
  * it → the versions since. Undefined when the stream cannot be folded yet (its start was trimmed
- * and no snapshot is written yet): it is tried again at the next scan.
+ * and no snapshot is written yet): it is tried again at the next scan. Everything is read first;
+ * the channel is created and filled afterwards in one synchronous step, so no client can attach to
+ * a half-loaded channel.
  */
-async function load(channel: StrategyChannel, control: RedisClient, key: string, o: RedisSseOptions): Promise<Followed | undefined> {
-  const strategy = channel.strategy;
+async function load(server: SseServer, strategy: string, control: RedisClient, key: string, o: RedisSseOptions): Promise<Followed | undefined> {
   const snapshotText = await control.get(`${key}:snapshot`);
+  type Snap = { format?: number; version: number; at_us: number | null; hash: string; tiles: unknown[]; marks?: [string, number, number, string][] };
+  let snap: Snap | undefined;
+  let history: Entry[] = [];
+  if (snapshotText !== null) {
+    snap = JSON.parse(snapshotText) as Snap;
+    if ((snap.format === 2 ? 2 : 1) !== o.format) throw wrongFormat(`${key}:snapshot`, o.format);
+    const from = Math.max(1, snap.version - o.historyVersions + 1);
+    history = snap.version === 0 ? [] : (((await control.xRange(key, `${from}-0`, `${snap.version}-0`)) ?? []) as Entry[]);
+  } else {
+    const first = ((await control.xRange(key, '-', '+', { COUNT: 1 })) ?? [])[0] as Entry | undefined;
+    if (first !== undefined && Number(first.id.split('-')[0]) > 1) return undefined;
+  }
+  // The versions after the snapshot (and the gap/error lines between them: past, not re-announced).
+  const since: Entry[] = [];
+  let lastId = `${snap?.version ?? 0}-0`;
+  for (;;) {
+    const page = ((await control.xRange(key, `(${lastId}`, '+', { COUNT: 1000 })) ?? []) as Entry[];
+    since.push(...page);
+    if (page.length === 0) break;
+    lastId = page[page.length - 1]!.id;
+    if (page.length < 1000) break;
+  }
+
   // The fold checks every version's number, prev_hash and hash. It starts from the snapshot, whose
   // format 1 hash it cannot know and does not need (only the tiles are used here).
   const folder = o.format === 2 ? new Format2Folder({ baseHashes: { [strategy]: '' } }) : undefined;
-  let version = 0;
-  if (snapshotText !== null) {
-    const snap = JSON.parse(snapshotText) as { format?: number; version: number; at_us: number | null; hash: string; tiles: unknown[]; marks?: [string, number, number, string][] };
-    if ((snap.format === 2 ? 2 : 1) !== o.format) throw wrongFormat(`${key}:snapshot`, o.format);
+  const channel = server.channel(strategy);
+  if (snap !== undefined) {
     let tiles: PublishedTile[];
     const marks: [string, MarkLike][] = [];
     if (folder) {
@@ -119,24 +141,11 @@ async function load(channel: StrategyChannel, control: RedisClient, key: string,
     } else {
       tiles = snap.tiles as PublishedTile[];
     }
-    version = snap.version;
-    const from = Math.max(1, version - o.historyVersions + 1);
-    const before = version === 0 ? [] : (((await control.xRange(key, `${from}-0`, `${version}-0`)) ?? []) as Entry[]);
-    const history = before.filter((e) => e.id.endsWith('-0')).map((e) => ({ version: Number(e.id.slice(0, -2)), line: String(e.message['line']) }));
-    channel.seed({ version, at_us: snap.at_us, hash: snap.hash }, tiles, marks, history);
-  } else {
-    const first = ((await control.xRange(key, '-', '+', { COUNT: 1 })) ?? [])[0] as Entry | undefined;
-    if (first !== undefined && Number(first.id.split('-')[0]) > 1) return undefined;
+    const lines = history.filter((e) => e.id.endsWith('-0')).map((e) => ({ version: Number(e.id.slice(0, -2)), line: String(e.message['line']) }));
+    channel.seed({ version: snap.version, at_us: snap.at_us, hash: snap.hash }, tiles, marks, lines);
   }
-  const f: Followed = { strategy, key, channel, folder, lastId: `${version}-0` };
-  // The versions after the snapshot (and the gap/error lines between them: past, not re-announced).
-  for (;;) {
-    const page = ((await control.xRange(key, `(${f.lastId}`, '+', { COUNT: 1000 })) ?? []) as Entry[];
-    for (const e of page) apply(f, e, false, o.format);
-    if (page.length === 0) break;
-    f.lastId = page[page.length - 1]!.id;
-    if (page.length < 1000) break;
-  }
+  const f: Followed = { strategy, key, channel, folder, lastId };
+  for (const e of since) apply(f, e, false, o.format);
   return f;
 }
 

@@ -238,17 +238,24 @@ export async function replayInParallel(opts: ParallelReplayOptions): Promise<Rep
       else post(w, { type: 'inputs', batch });
     });
   };
-  for await (const line of readRecording(opts.dir, { from_us: opts.from_us, to_us: opts.to_us, maxLineBytes: opts.maxLineBytes }, report)) {
-    if (failure || stopped) break;
-    lines++;
-    first ??= line.recv_us;
-    last = line.recv_us;
-    const input = decoder.decode(line);
-    if (input) encoder.add(input);
-    if (encoder.size >= INPUT_BATCH_NUMBERS || lines % PROGRESS_EVERY === 0) {
-      await sendInputs();
-      opts.onProgress?.({ lines, recv_us: line.recv_us, versions });
+  try {
+    for await (const line of readRecording(opts.dir, { from_us: opts.from_us, to_us: opts.to_us, maxLineBytes: opts.maxLineBytes }, report)) {
+      if (failure || stopped) break;
+      lines++;
+      first ??= line.recv_us;
+      last = line.recv_us;
+      const input = decoder.decode(line);
+      if (input) encoder.add(input);
+      if (encoder.size >= INPUT_BATCH_NUMBERS || lines % PROGRESS_EVERY === 0) {
+        await sendInputs();
+        opts.onProgress?.({ lines, recv_us: line.recv_us, versions });
+      }
     }
+  } catch (err) {
+    // the recording cannot be read (exit 2, as in-process): the workers go with it
+    failure ??= err instanceof Error ? err : new Error(String(err));
+    for (const wk of workers) void wk.terminate();
+    throw err;
   }
   if (!failure && !stopped) {
     await sendInputs();
