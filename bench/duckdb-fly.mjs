@@ -65,20 +65,24 @@ flies AS (
   JOIN legs lo ON lo.root = body.root AND lo.expiration = body.expiration AND lo."right" = body."right" AND lo.strike = body.strike - w.w
   JOIN legs hi ON hi.root = body.root AND hi.expiration = body.expiration AND hi."right" = body."right" AND hi.strike = body.strike + w.w
 ),
-changes AS (
-  SELECT DISTINCT f.*, p.b FROM flies f JOIN per_bucket p ON p.ticker = f.t1 OR p.ticker = f.t2 OR p.ticker = f.t3
+fl AS (
+  SELECT row_number() OVER () AS fid, * FROM flies
+),
+-- per fly and bucket, the new register price of each leg that changed (NULL for the others)
+events AS (
+  SELECT fid, w, b, max(p1) AS p1, max(p2) AS p2, max(p3) AS p3 FROM (
+    SELECT fid, w, b, price AS p1, NULL::DOUBLE AS p2, NULL::DOUBLE AS p3 FROM fl JOIN reg ON reg.ticker = fl.t1
+    UNION ALL SELECT fid, w, b, NULL, price, NULL FROM fl JOIN reg ON reg.ticker = fl.t2
+    UNION ALL SELECT fid, w, b, NULL, NULL, price FROM fl JOIN reg ON reg.ticker = fl.t3
+  ) GROUP BY fid, w, b
 ),
 history AS (
-  SELECT c.root, c.expiration, c."right", c.k, c.w, c.b,
-         round(p1.price - 2 * p2.price + p3.price, 6) AS value,
-         round((p1.price - 2 * p2.price + p3.price) / c.w, 6) AS score
-  FROM changes c
-  ASOF JOIN reg p1 ON p1.ticker = c.t1 AND c.b >= p1.b
-  ASOF JOIN reg p2 ON p2.ticker = c.t2 AND c.b >= p2.b
-  ASOF JOIN reg p3 ON p3.ticker = c.t3 AND c.b >= p3.b
+  -- each leg as of the bucket: its last price so far; a fly is valued once every leg has one
+  SELECT fid, w, b, round(last_value(p1 IGNORE NULLS) OVER win - 2 * last_value(p2 IGNORE NULLS) OVER win + last_value(p3 IGNORE NULLS) OVER win, 6) AS value
+  FROM events WINDOW win AS (PARTITION BY fid ORDER BY b ROWS UNBOUNDED PRECEDING)
 )
-SELECT count(*) AS rows, count(DISTINCT (root, expiration, "right", k, w)) AS flies, count(DISTINCT b) AS buckets, sum(value) AS value_sum
-FROM history`;
+SELECT count(*) AS rows, count(DISTINCT fid) AS flies, count(DISTINCT b) AS buckets, sum(value) AS value_sum, sum(round(value / w, 6)) AS score_sum
+FROM history WHERE value IS NOT NULL`;
 
 async function once() {
   const t0 = performance.now();

@@ -14,6 +14,9 @@
 //      (b) replay --speed max --out /dev/null with single + vertical + fly, and each alone
 //      (d) TUI CPU per frame at 120×40 (bench/tui-frame.mjs)
 //      (e) convert --to parquet of the day
+//      (f) the peer: DuckDB computing the fly history per 500 ms over those Parquet files
+//          (bench/duckdb-fly.mjs) beside `replay --strategies fly --jobs 1` of the day
+//      (g) SSE with 500 clients on loopback at --speed max vs no clients (bench/sse-load.mjs)
 //    ×4: floor and replay (all) again, for how time and RSS grow with the recording's length.
 // 3. Prints a table and writes bench/results.json.
 //
@@ -148,7 +151,31 @@ log('day: convert --to parquet (e) …');
 const pqDir = path.join(dataDir, 'day-parquet');
 add('convert parquet (e)', DAY, cli('convert', DAY.dir, '--to', 'parquet', '--out', pqDir, '--overwrite', '--no-progress'));
 
+// The peer a user would reach for (issue #14): DuckDB over the day's Parquet tables, the fly
+// history per 500 ms bucket (bench/duckdb-fly.mjs says what the query computes), beside the replay
+// of the fly strategy alone in one thread.
+log('day: replay --strategies fly --jobs 1, and DuckDB fly history over its Parquet (f) …');
+const flyOne = add('replay fly, 1 thread', DAY, cli(...replayArgs(DAY, ['fly']), '--jobs', '1'), { strategies: 'fly', jobs: 1 });
+results.duckdb_fly = runJson('duckdb-fly.mjs', [pqDir, '--json']);
+if (results.duckdb_fly.ms !== undefined) results.duckdb_fly.replay_fly_ms = Math.round(flyOne.ms);
+
+// SSE fan-out (issue #14): a 5-minute sim replayed at --speed max into the SSE server, with no
+// client and with 500 clients on loopback that must each get every version.
+log('SSE: 500 clients on loopback at --speed max vs none (g) …');
+results.sse = runJson('sse-load.mjs', ['--clients', '500', '--minutes', '5', '--runs', '2', '--no-latency', '--json'], true);
+
 log('TUI CPU per frame at 120x40 (d) …');
+/** Runs a bench script and parses its JSON report (the last line, or all of stdout); `{error}` if it fails. */
+function runJson(script, scriptArgs, whole = false) {
+  const r = spawnSync(process.execPath, [path.join(here, script), ...scriptArgs], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) return { error: (r.stderr || `exit ${r.status}`).trim().split('\n').at(-1) };
+  try {
+    return JSON.parse(whole ? r.stdout : r.stdout.trim().split('\n').at(-1));
+  } catch {
+    return { error: 'unreadable report' };
+  }
+}
+
 const tui = spawnSync(process.execPath, [path.join(here, 'tui-frame.mjs'), '--size', '120x40', '--only', 'rows', '--json'], { cwd: root, encoding: 'utf8' });
 if (tui.status !== 0) {
   console.error(`bench: tui-frame failed (exit ${tui.status})\n${tui.stderr.slice(-2000)}`);
@@ -189,6 +216,18 @@ results.targets = {
   replay_format1_vs_floor: { value: format1Day.x_floor, target: '(format 1, for comparison)', met: true },
   day_peak_rss_mb: { value: replayDay.max_rss_mb, target: '< 512', met: replayDay.max_rss_mb < 512 },
 };
+const dk = results.duckdb_fly;
+if (dk.ms !== undefined) {
+  const x = round2(dk.replay_fly_ms / dk.ms);
+  results.targets.replay_fly_vs_duckdb = { value: x, target: '<= 1.5', met: x <= 1.5 };
+}
+const sse = results.sse?.throughput;
+if (sse) {
+  const kept = round2(sse.sse_with_clients.versions_per_s / sse.sse_no_clients.versions_per_s);
+  results.targets.sse_500_clients_rate_kept = { value: kept, target: '>= 0.5 of the no-client rate', met: kept >= 0.5 };
+  const complete = sse.sse_with_clients.complete_clients;
+  results.targets.sse_500_clients_every_version = { value: `${complete}/${results.sse.clients}`, target: 'all', met: complete === results.sse.clients };
+}
 const simDay = find('sim 6h30m', 'day');
 if (simDay) results.targets.sim_day_s = { value: round1(simDay.ms / 1000), target: '< 60', met: simDay.ms < 60_000 };
 if (!quick) {
@@ -274,6 +313,20 @@ function printTable() {
       ? `redis: feed + 3 pipelines + 1 sse ${rd.end_to_end_s} s vs replay ${rd.replay_s} s (${rd.vs_replay}×); feed ${rd.feed_s} s (${fmt(rd.xadd_entries_per_s)} XADD entries/s); ` +
           `Redis ${rd.redis_memory_mb.used} MB used (raw stream ${rd.redis_memory_mb.raw_stream} MB); streams match the replay: ${Object.values(rd.streams).every((x) => x.matches_replay)}`
       : `redis: not measured (${rd?.error ?? 'no report'})`,
+  );
+  const d = results.duckdb_fly;
+  out.push(
+    d?.ms !== undefined
+      ? `DuckDB fly history per 500 ms over the day's Parquet: ${(d.ms / 1000).toFixed(2)} s (${d.threads} threads, ${fmt(d.rows)} rows); replay --strategies fly --jobs 1: ${(d.replay_fly_ms / 1000).toFixed(1)} s (${round2(d.replay_fly_ms / d.ms)}×)`
+      : `DuckDB fly history: not measured (${d?.error ?? 'no report'})`,
+  );
+  const st = results.sse?.throughput;
+  out.push(
+    st
+      ? `SSE, 5-min sim at --speed max: engine alone ${fmt(st.engine_alone.versions_per_s)} versions/s, SSE server with no client ${fmt(st.sse_no_clients.versions_per_s)}, ` +
+          `with ${results.sse.clients} clients ${fmt(st.sse_with_clients.versions_per_s)} (${round2(st.sse_with_clients.versions_per_s / st.sse_no_clients.versions_per_s)}×); ` +
+          `${round1(st.sse_with_clients.bytes / 1e9)} GB delivered, ${st.sse_with_clients.complete_clients}/${results.sse.clients} clients got every version`
+      : `SSE: not measured (${results.sse?.error ?? 'no report'})`,
   );
   out.push(`TUI frame at 120x40 (${results.tui.grid_rows} rows × ${results.tui.grid_strikes} strikes): ${results.tui.ms_per_frame} ms CPU per frame`);
   if (results.scaling) {

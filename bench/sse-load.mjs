@@ -5,7 +5,8 @@
 //
 //   npm run build && node bench/sse-load.mjs [--clients 500] [--speed 1] [--minutes 1]
 //                                            [--strategies single,vertical,fly] [--workers 1]
-//                                            [--buffer-mib 16] [--runs 3] [--json]
+//                                            [--buffer-mib 16] [--runs 3] [--format 2]
+//                                            [--no-latency] [--json]
 //
 // Input: a `heatmap sim` recording (generated once into bench/data/, git-ignored), replayed through
 // the real engine (dist/replay/replay.js) into the real SSE server (dist/sinks/sse.js).
@@ -18,6 +19,8 @@
 //   2. throughput: replay at max speed, SSE server, 0 clients
 //   3. throughput: replay at max speed, N clients connected  (+ time until every client has it all)
 //   4. latency:    replay at --speed, N clients; every client must get every version as a diff
+//                  (skipped with --no-latency: `npm run bench` measures throughput only)
+// The stream is in --format (default 2, as `replay --sse`), so the diffs are the lines users get.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -55,6 +58,7 @@ async function main() {
       dir: rec,
       config,
       pacer: speed === 'max' ? undefined : new Pacer(speed),
+      format: args.format,
       onOutput: (out) => {
         if (!server) return;
         const t0 = performance.now();
@@ -112,6 +116,20 @@ async function main() {
   log(`   all clients caught up ${Math.round(catchUpMs)} ms after the replay ended; ${fmtBytes(res3.bytes)} delivered; ` +
     `${complete3}/${args.clients} got every version as a diff; ${resyncs3} slow-client resyncs, ${drops3} drops (bound ${args.bufferMib} MiB)`);
 
+  const throughput = {
+    engine_alone: rate(alone),
+    sse_no_clients: { ...rate(idle), publish_ms: round(idle.publishMs) },
+    sse_with_clients: { ...rate(loaded), publish_ms: round(loaded.publishMs), catch_up_ms: Math.round(catchUpMs), bytes: res3.bytes, complete_clients: complete3, resyncs: resyncs3, drops: drops3 },
+  };
+  const head = {
+    node: process.version, cpus: (await import('node:os')).cpus().length, clients: args.clients, workers: args.workers, strategies: args.strategies,
+    recording_minutes: args.minutes, buffer_mib: args.bufferMib, format: args.format,
+  };
+  if (!args.latency) {
+    if (args.json) console.log(JSON.stringify({ ...head, throughput }, null, 2));
+    return;
+  }
+
   // 4. latency at a realistic pace
   server = await startServer();
   const clients = await connectClients(server, args);
@@ -137,15 +155,7 @@ async function main() {
     `p50 ${latency.p50_ms} ms, p90 ${latency.p90_ms} ms, p99 ${latency.p99_ms} ms, max ${latency.max_ms} ms; missing ${missing}; ` +
     `resyncs ${stats4.reduce((n, s) => n + s.resyncs, 0)}, drops ${stats4.reduce((n, s) => n + s.drops, 0)}`);
 
-  const report = {
-    node: process.version, cpus: (await import('node:os')).cpus().length, clients: args.clients, workers: args.workers, strategies: args.strategies,
-    recording_minutes: args.minutes, buffer_mib: args.bufferMib,
-    throughput: {
-      engine_alone: rate(alone), sse_no_clients: { ...rate(idle), publish_ms: round(idle.publishMs) },
-      sse_with_clients: { ...rate(loaded), publish_ms: round(loaded.publishMs), catch_up_ms: Math.round(catchUpMs), bytes: res3.bytes, complete_clients: complete3, resyncs: resyncs3, drops: drops3 },
-    },
-    latency: { speed: args.speed, versions: paced.versions, ...latency },
-  };
+  const report = { ...head, throughput, latency: { speed: args.speed, versions: paced.versions, ...latency } };
   if (args.json) console.log(JSON.stringify(report, null, 2));
 }
 
@@ -278,6 +288,8 @@ function parseArgs(argv) {
     workers: Number(get('workers', '1')),
     bufferMib: Number(get('buffer-mib', '16')),
     runs: Number(get('runs', '3')),
+    format: get('format', '2') === '1' ? 1 : 2,
+    latency: !argv.includes('--no-latency'),
     json: argv.includes('--json'),
   };
 }

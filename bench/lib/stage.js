@@ -12,7 +12,7 @@
 //           k-way merge into replay order), no JSON.parse
 //   decode  reader + LineDecoder.decode (JSON.parse, lossless ns for chain pages, WS/REST parsers)
 //   engine  replayRecording (reader + decoder + Engine) with an onOutput that discards: the engine's
-//           cost including Publisher.commit (JSON.stringify of upserts, sha256), without writing
+//           cost including Publisher.commit (the version line's bytes, sha256), without writing
 //   hash    the output floor: SHA-256 of --bytes N bytes in chunks of --chunk C (one hash chain link
 //           per chunk, as the publisher does per version). DESIGN §3 hashes every published upsert,
 //           so no replay can be faster than this for the same output (REC is `-`)
@@ -143,7 +143,7 @@ async function engineStage() {
       outBytes += outputBytes(out).length + 1;
       if (out.type === 'version') {
         versions++;
-        upserts += out.upserts.length;
+        upserts += out.stats.changed; // (reading out.upserts would build tile objects the replay never makes)
       }
     },
   });

@@ -67,14 +67,20 @@ async function traceParallelRun(dir: string, manifest: Manifest, config: EngineC
     jobs,
     format,
     maxLineBytes,
+    // one or more complete lines per call
     write: (bytes) => {
-      const line = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length - 1); // without its newline, as outputBytes() gives it
-      lines.push(createHash('sha1').update(line).digest('hex'));
-      if (line.subarray(0, VERSION_START.length).equals(VERSION_START)) {
-        // the identity fields precede the upserts / slots (DESIGN §3 key order): parse only those
-        const head = line.subarray(0, line.indexOf(format === 2 ? SLOTS : UPSERTS)).toString('utf8');
-        const v = JSON.parse(`${head}}`) as RunTrace['versions'][number];
-        versions.push({ strategy: v.strategy, version: v.version, at_us: v.at_us, hash: v.hash });
+      const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+      for (let start = 0; start < chunk.length; ) {
+        const end = chunk.indexOf(0x0a, start);
+        const line = chunk.subarray(start, end); // without its newline, as outputBytes() gives it
+        start = end + 1;
+        lines.push(createHash('sha1').update(line).digest('hex'));
+        if (line.subarray(0, VERSION_START.length).equals(VERSION_START)) {
+          // the identity fields precede the upserts / slots (DESIGN §3 key order): parse only those
+          const head = line.subarray(0, line.indexOf(format === 2 ? SLOTS : UPSERTS)).toString('utf8');
+          const v = JSON.parse(`${head}}`) as RunTrace['versions'][number];
+          versions.push({ strategy: v.strategy, version: v.version, at_us: v.at_us, hash: v.hash });
+        }
       }
     },
     drain: () => undefined,

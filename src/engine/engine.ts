@@ -106,9 +106,7 @@ export class Engine {
   readonly pipelines: readonly Pipeline[];
   /** Inputs the engine skipped, by reason (other-ticker spot, incomplete snapshots…). */
   readonly skipped = new Tally();
-  /** Leg facts by ticker id (and each ticker's root), and the roots chain pages listed: for `leg_unknown_root`. */
-  private legFacts = new Float64Array(0);
-  private readonly legRootOf: string[] = [];
+  /** The roots chain pages listed: for `leg_unknown_root` (the marks count leg facts by root). */
   private readonly chainRoots = new Set<string>();
   private scope: Scope | undefined;
   private topologyBuiltAt = 0;
@@ -249,8 +247,8 @@ export class Engine {
       this.position.step = i;
       if (f.kind === 'leg') {
         const id = this.marks.idOf(f.contract.ticker);
-        this.countLegFact(id, f.contract.root);
-        const first = this.marks.has[id] !== 1;
+        this.marks.countFact(id, f.contract.root);
+        const first = !this.marks.hasMark(id);
         if (!this.marks.admitAt(id, f)) continue;
         const spot = this.spotValue;
         // per fact and pipeline: a plain try/catch, no closure (this is the engine's hottest loop)
@@ -275,18 +273,6 @@ export class Engine {
         }
       }
     }
-  }
-
-  /** Counts a leg fact (admitted or not) by its ticker, for `leg_unknown_root` (by root, at the end). */
-  private countLegFact(id: number, root: string): void {
-    if (id >= this.legFacts.length) {
-      const bigger = new Float64Array(Math.max(id + 1, this.legFacts.length * 2, 64));
-      bigger.set(this.legFacts);
-      this.legFacts = bigger;
-      while (this.legRootOf.length < bigger.length) this.legRootOf.push('');
-    }
-    if (this.legFacts[id] === 0) this.legRootOf[id] = root;
-    this.legFacts[id]!++;
   }
 
   private onCompleteSnapshot(contracts: readonly OptionContract[], emit: Emit): void {
@@ -337,9 +323,7 @@ export class Engine {
    */
   private skippedCounts(): Record<string, number> {
     let unknown = 0;
-    if (this.chainRoots.size > 0) {
-      for (let id = 0; id < this.legFacts.length; id++) if (this.legFacts[id]! > 0 && !this.chainRoots.has(this.legRootOf[id]!)) unknown += this.legFacts[id]!;
-    }
+    if (this.chainRoots.size > 0) for (const [root, n] of this.marks.factsByRoot()) if (!this.chainRoots.has(root)) unknown += n;
     if (unknown === 0) return this.skipped.toJSON();
     const counts: Record<string, number> = { ...this.skipped.toJSON(), leg_unknown_root: unknown };
     return Object.fromEntries(Object.keys(counts).sort().map((k) => [k, counts[k]!]));

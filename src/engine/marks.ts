@@ -40,6 +40,15 @@ export function sourceName(code: number): LegSource {
   return SOURCES[code] as LegSource;
 }
 
+/** Layout of `LegMarks.cols`: numbers per ticker, and each one's offset. */
+export const MARK_STRIDE = 8;
+export const M_HAS = 0;
+export const M_PRICE = 1;
+export const M_EVENT_US = 2;
+export const M_SEQ = 3;
+export const M_SOURCE = 4;
+export const M_CONFIDENCE = 5;
+
 export interface AdmissionCounts {
   admitted: number;
   discarded: number;
@@ -55,15 +64,15 @@ export class LegMarks {
   private readonly tickers: string[] = [];
   private readonly marks: (LegMark | undefined)[] = [];
   readonly counts: AdmissionCounts = { admitted: 0, discarded: 0 };
-  /** 1 once the ticker has a mark (marks are never removed). */
-  has = new Uint8Array(0);
-  price = new Float64Array(0);
-  eventUs = new Float64Array(0);
-  seq = new Float64Array(0);
-  /** `sourceCode` of the mark's source. */
-  source = new Uint8Array(0);
-  /** `legConfidence` of the mark. */
-  confidence = new Float64Array(0);
+  /**
+   * The current marks as numbers, `MARK_STRIDE` per ticker id side by side (a tile recompute reads
+   * one cache line per leg): `M_HAS` (1 once the ticker has a mark; marks are never removed),
+   * `M_PRICE`, `M_EVENT_US`, `M_SEQ`, `M_SOURCE` (`sourceCode`), `M_CONFIDENCE` (`legConfidence`).
+   */
+  cols = new Float64Array(0);
+  /** Leg facts seen per ticker, admitted or not (`countFact`), and each ticker's contract root. */
+  private facts = new Float64Array(0);
+  private readonly roots: string[] = [];
 
   /** The ticker's id (assigned on first sight). */
   idOf(ticker: string): number {
@@ -73,14 +82,26 @@ export class LegMarks {
       this.ids.set(ticker, id);
       this.marks.push(undefined);
       const n = id + 1;
-      this.has = grown(this.has, n);
-      this.price = grown(this.price, n);
-      this.eventUs = grown(this.eventUs, n);
-      this.seq = grown(this.seq, n);
-      this.source = grown(this.source, n);
-      this.confidence = grown(this.confidence, n);
+      this.cols = grown(this.cols, n * MARK_STRIDE);
+      this.facts = grown(this.facts, n);
+      this.roots.push('');
     }
     return id;
+  }
+
+  /** Counts a leg fact for ticker `id` (admitted or not) under its contract root. */
+  countFact(id: number, root: string): void {
+    if (this.facts[id]!++ === 0) this.roots[id] = root;
+  }
+
+  /** Leg facts counted by `countFact`, by contract root. */
+  factsByRoot(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (let id = 0; id < this.tickers.length; id++) {
+      const n = this.facts[id]!;
+      if (n > 0) out.set(this.roots[id]!, (out.get(this.roots[id]!) ?? 0) + n);
+    }
+    return out;
   }
 
   /** The ticker's id, undefined when it was never seen. */
@@ -91,6 +112,11 @@ export class LegMarks {
   /** Number of tickers seen (ids are 0 … count − 1). */
   get count(): number {
     return this.tickers.length;
+  }
+
+  /** True once the ticker has a mark. */
+  hasMark(id: number): boolean {
+    return this.cols[id * MARK_STRIDE + M_HAS] === 1;
   }
 
   /** The ticker of an id. */
@@ -105,7 +131,9 @@ export class LegMarks {
 
   /** `admit` for a fact whose ticker has id `id`. */
   admitAt(id: number, fact: LegFact): boolean {
-    if (this.has[id] === 1 && !isNewer(fact.event_us, fact.seq, this.eventUs[id]!, this.seq[id]!)) {
+    const c = this.cols;
+    const o = id * MARK_STRIDE;
+    if (c[o + M_HAS] === 1 && !isNewer(fact.event_us, fact.seq, c[o + M_EVENT_US]!, c[o + M_SEQ]!)) {
       this.counts.discarded++;
       return false;
     }
@@ -114,12 +142,12 @@ export class LegMarks {
         ? { price: fact.price, event_us: fact.event_us, seq: fact.seq, source: fact.source, bid: fact.bid, ask: fact.ask }
         : { price: fact.price, event_us: fact.event_us, seq: fact.seq, source: fact.source };
     this.marks[id] = mark;
-    this.has[id] = 1;
-    this.price[id] = mark.price;
-    this.eventUs[id] = mark.event_us;
-    this.seq[id] = mark.seq;
-    this.source[id] = sourceCode(mark.source);
-    this.confidence[id] = legConfidence(mark);
+    c[o + M_HAS] = 1;
+    c[o + M_PRICE] = mark.price;
+    c[o + M_EVENT_US] = mark.event_us;
+    c[o + M_SEQ] = mark.seq;
+    c[o + M_SOURCE] = sourceCode(mark.source);
+    c[o + M_CONFIDENCE] = legConfidence(mark);
     this.counts.admitted++;
     return true;
   }

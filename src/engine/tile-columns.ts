@@ -67,22 +67,20 @@ export function upsertTiles(rows: UpsertRows): PublishedTile[] {
   return out;
 }
 
+/** Numbers per slot in `CanonicalTiles.st`: published (0/1), value, score, confidence, ts_us, source. */
+export const CANON_STRIDE = 8;
+/** Numbers per leg in `CanonicalTiles.legs`: price, ts_us, source. */
+export const CANON_LEG = 4;
+
 /**
  * The canonical (last published) state of every slot. Only the publisher writes it (`adopt`);
- * staging reads it to tell changed tiles from unchanged ones.
+ * staging reads it to tell changed tiles from unchanged ones. A slot's numbers sit side by side
+ * (`st`, `CANON_STRIDE` per slot; `legs`, `CANON_LEG` per leg of the slot table), so comparing a
+ * tile with its canonical state touches one or two cache lines.
  */
 export class CanonicalTiles {
-  /** 1 once the slot has been published. */
-  has = new Uint8Array(0);
-  value = new Float64Array(0);
-  score = new Float64Array(0);
-  confidence = new Float64Array(0);
-  tsUs = new Float64Array(0);
-  source = new Uint8Array(0);
-  /** Per leg (the slot table's leg index): the mark the published tile carries. */
-  legPrice = new Float64Array(0);
-  legTsUs = new Float64Array(0);
-  legSource = new Uint8Array(0);
+  st = new Float64Array(0);
+  legs = new Float64Array(0);
   private published = 0;
 
   constructor(private readonly table: SlotTable) {}
@@ -92,38 +90,37 @@ export class CanonicalTiles {
     return this.published;
   }
 
+  /** True once slot `s` has been published. */
+  isPublished(s: number): boolean {
+    return s * CANON_STRIDE < this.st.length && this.st[s * CANON_STRIDE] === 1;
+  }
+
   /** Makes a version's upserts canonical. */
   adopt(rows: UpsertRows): void {
     const t = this.table;
-    const n = t.size;
-    this.has = grown(this.has, n);
-    this.value = grown(this.value, n);
-    this.score = grown(this.score, n);
-    this.confidence = grown(this.confidence, n);
-    this.tsUs = grown(this.tsUs, n);
-    this.source = grown(this.source, n);
-    const legs = t.legCount;
-    this.legPrice = grown(this.legPrice, legs);
-    this.legTsUs = grown(this.legTsUs, legs);
-    this.legSource = grown(this.legSource, legs);
+    this.st = grown(this.st, t.size * CANON_STRIDE);
+    this.legs = grown(this.legs, t.legCount * CANON_LEG);
+    const st = this.st;
+    const legs = this.legs;
     const d = rows.data;
     let off = 0;
     for (let i = 0; i < rows.count; i++) {
       const s = d[off]!;
-      if (this.has[s] === 0) {
-        this.has[s] = 1;
+      const o = s * CANON_STRIDE;
+      if (st[o] !== 1) {
+        st[o] = 1;
         this.published++;
       }
-      this.value[s] = d[off + 1]!;
-      this.score[s] = d[off + 2]!;
-      this.confidence[s] = d[off + 3]!;
-      this.tsUs[s] = d[off + 4]!;
-      this.source[s] = d[off + 5]!;
+      st[o + 1] = d[off + 1]!;
+      st[o + 2] = d[off + 2]!;
+      st[o + 3] = d[off + 3]!;
+      st[o + 4] = d[off + 4]!;
+      st[o + 5] = d[off + 5]!;
       off += ROW_HEAD;
       for (let l = t.legStart[s]!, end = t.legStart[s + 1]!; l < end; l++) {
-        this.legPrice[l] = d[off]!;
-        this.legTsUs[l] = d[off + 1]!;
-        this.legSource[l] = d[off + 2]!;
+        legs[l * CANON_LEG] = d[off]!;
+        legs[l * CANON_LEG + 1] = d[off + 1]!;
+        legs[l * CANON_LEG + 2] = d[off + 2]!;
         off += ROW_LEG;
       }
     }
@@ -133,22 +130,19 @@ export class CanonicalTiles {
   tiles(): PublishedTile[] {
     const t = this.table;
     const out: PublishedTile[] = [];
-    const one = new Float64Array(ROW_HEAD + ROW_LEG * 64);
     for (let r = 0; r < t.size; r++) {
       const s = t.byRank[r]!;
-      if (this.has[s] !== 1) continue;
+      if (!this.isPublished(s)) continue;
       const start = t.legStart[s]!;
-      const data = one.length >= ROW_HEAD + ROW_LEG * (t.legStart[s + 1]! - start) ? one : new Float64Array(ROW_HEAD + ROW_LEG * (t.legStart[s + 1]! - start));
+      const end = t.legStart[s + 1]!;
+      const data = new Float64Array(ROW_HEAD + ROW_LEG * (end - start));
+      const o = s * CANON_STRIDE;
       data[0] = s;
-      data[1] = this.value[s]!;
-      data[2] = this.score[s]!;
-      data[3] = this.confidence[s]!;
-      data[4] = this.tsUs[s]!;
-      data[5] = this.source[s]!;
-      for (let l = start, o = ROW_HEAD; l < t.legStart[s + 1]!; l++, o += ROW_LEG) {
-        data[o] = this.legPrice[l]!;
-        data[o + 1] = this.legTsUs[l]!;
-        data[o + 2] = this.legSource[l]!;
+      for (let k = 1; k < ROW_HEAD; k++) data[k] = this.st[o + k]!;
+      for (let l = start, at = ROW_HEAD; l < end; l++, at += ROW_LEG) {
+        data[at] = this.legs[l * CANON_LEG]!;
+        data[at + 1] = this.legs[l * CANON_LEG + 1]!;
+        data[at + 2] = this.legs[l * CANON_LEG + 2]!;
       }
       out.push(tileAt(t, data, 0));
     }

@@ -134,16 +134,29 @@ export async function connectRedis(target: RedisTarget, opts: ConnectOptions): P
   return client;
 }
 
-/** Closes a connection, waiting for its replies (ignores a connection that is already gone). */
-export async function closeRedis(client: RedisClient): Promise<void> {
-  try {
-    if (client.isOpen) await client.close();
-  } catch {
+/**
+ * Closes a connection: waits for its pending replies when Redis is there (at most `graceMs`), and
+ * drops it at once when it is not (a client reconnecting to a Redis that is gone would otherwise
+ * keep a shutdown waiting forever).
+ */
+export async function closeRedis(client: RedisClient, graceMs = 2000): Promise<void> {
+  const destroy = (): void => {
     try {
-      client.destroy();
+      if (client.isOpen) client.destroy();
     } catch {
       /* gone */
     }
+  };
+  if (!client.isOpen) return;
+  if (!client.isReady) return destroy();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([client.close(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+  } catch {
+    /* closed under us */
+  } finally {
+    clearTimeout(timer);
+    destroy();
   }
 }
 

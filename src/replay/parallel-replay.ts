@@ -41,7 +41,7 @@ export interface ParallelReplayOptions {
   readonly keyframes?: number;
   readonly format: 1 | 2;
   readonly maxLineBytes?: number;
-  /** Writes complete lines (UTF-8, each with its newline). */
+  /** Writes complete lines (UTF-8, each with its newline; several at once when they come in a row). */
   readonly write: (bytes: Uint8Array) => void;
   /** Backpressure from the output: a promise while it is full. */
   readonly drain: () => Promise<void> | undefined;
@@ -173,11 +173,15 @@ export async function replayInParallel(opts: ParallelReplayOptions): Promise<Rep
             if (head && (!best || before(head, head.pos, best, best.pos))) best = head;
           }
           if (!best) break;
-          const input = best.keys[best.pos * 4]!;
           // a worker with nothing queued could still send an earlier line, unless it is past this input
-          if (queues.some((q, v) => q.length === 0 && v !== best!.worker && done[v]! < input)) break;
-          opts.write(best.bytes.subarray(best.pos === 0 ? 0 : best.ends[best.pos - 1]!, best.ends[best.pos]!));
-          best.pos++;
+          const mayCome = (input: number): boolean => queues.some((q, v) => q.length === 0 && v !== best!.worker && done[v]! < input);
+          if (mayCome(best.keys[best.pos * 4]!)) break;
+          // the lines of this batch that come next are contiguous bytes: one write for all of them
+          const start = best.pos === 0 ? 0 : best.ends[best.pos - 1]!;
+          let next = best.pos + 1;
+          while (next < best.ends.length && !mayCome(best.keys[next * 4]!) && queues.every((q) => q === queues[best!.worker] || q.length === 0 || before(best!, next, q[0]!, q[0]!.pos))) next++;
+          opts.write(best.bytes.subarray(start, best.ends[next - 1]!));
+          best.pos = next;
           if (best.pos === best.ends.length) {
             queues[best.worker]!.shift();
             credit(best.worker);

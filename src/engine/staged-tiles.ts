@@ -1,0 +1,218 @@
+import { grown } from './columns.js';
+import { skewFactor } from './confidence.js';
+import { M_CONFIDENCE, M_EVENT_US, M_HAS, M_PRICE, M_SEQ, M_SOURCE, MARK_STRIDE, sourceCode, type LegMarks } from './marks.js';
+import type { SlotTable } from './slot-table.js';
+import type { Strategy } from './strategy.js';
+import { CANON_LEG, CANON_STRIDE, ROW_HEAD, ROW_LEG, type CanonicalTiles, type UpsertRows } from './tile-columns.js';
+
+/**
+ * The staged state of every slot of one strategy, in typed columns by slot, and the change tracking
+ * against the canonical (last published) tiles: a recompute reads the marks' columns and writes
+ * numbers, it allocates nothing and looks nothing up by string. `StagingHeatmap` decides when
+ * slots are recomputed; this class does the recomputing.
+ */
+
+/** Rounds to 1e6ths (values, scores) or 1e4ths (confidence); no -0 in the output. */
+const round6 = (x: number): number => {
+  const r = Math.round(x * 1e6) / 1e6;
+  return r === 0 ? 0 : r;
+};
+const round4 = (x: number): number => {
+  const r = Math.round(x * 1e4) / 1e4;
+  return r === 0 ? 0 : r;
+};
+
+const WS = sourceCode('ws');
+
+/** Numbers per slot in `StagedTiles.st`, and where |Δscore| is among them. */
+const STRIDE = 8;
+const DELTA = 5;
+
+export class StagedTiles {
+  /** 1 when the slot's state is valid (every leg has a mark). */
+  populated = new Uint8Array(0);
+  /**
+   * Staged state, `STRIDE` numbers per slot side by side (one or two cache lines per tile, not one
+   * per column: a recompute touches few lines): value, score (NaN = null), confidence, ts_us,
+   * source, |Δscore| (while changed).
+   */
+  private st = new Float64Array(0);
+  /** Changed since the last publish (differs from canonical). */
+  private changed = new Uint8Array(0);
+  /** Slots that may be changed, each once (`listed`); `take` filters and sorts them. */
+  private pending: number[] = [];
+  private listed = new Uint8Array(0);
+  populatedCount = 0;
+  changedCount = 0;
+  /** Σ|Δscore| over the changed tiles, summed in the order they changed. */
+  deltaSum = 0;
+
+  constructor(
+    private readonly strategy: Strategy,
+    private readonly table: SlotTable,
+    private readonly marks: LegMarks,
+    private readonly canonical: CanonicalTiles,
+  ) {}
+
+  /** Room for `n` slots. */
+  grow(n: number): void {
+    this.populated = grown(this.populated, n);
+    this.st = grown(this.st, n * STRIDE);
+    this.changed = grown(this.changed, n);
+    this.listed = grown(this.listed, n);
+  }
+
+  /** Counts slot `s` as populated before it is computed (lazy staging counts from the marks). */
+  markPopulated(s: number): void {
+    this.populated[s] = 1;
+    this.populatedCount++;
+  }
+
+  /**
+   * Takes the changed tiles and resets change tracking: their staged state, sorted by key, as a
+   * version's upsert rows.
+   */
+  take(): UpsertRows {
+    const t = this.table;
+    const order = this.changedByKey();
+    let size = 0;
+    for (let i = 0; i < order.length; i++) {
+      const s = order[i]!;
+      size += ROW_HEAD + ROW_LEG * (t.legStart[s + 1]! - t.legStart[s]!);
+    }
+    const data = new Float64Array(size);
+    const m = this.marks.cols;
+    let off = 0;
+    for (let i = 0; i < order.length; i++) {
+      const s = order[i]!;
+      this.changed[s] = 0;
+      const st = this.st;
+      const o = s * STRIDE;
+      st[o + DELTA] = 0;
+      data[off] = s;
+      data[off + 1] = st[o]!;
+      data[off + 2] = st[o + 1]!;
+      data[off + 3] = st[o + 2]!;
+      data[off + 4] = st[o + 3]!;
+      data[off + 5] = st[o + 4]!;
+      off += ROW_HEAD;
+      // A populated tile's legs carry the current marks: every mark change re-derives it.
+      for (let l = t.legStart[s]!, end = t.legStart[s + 1]!; l < end; l++) {
+        const mo = t.legTicker[l]! * MARK_STRIDE;
+        data[off] = m[mo + M_PRICE]!;
+        data[off + 1] = m[mo + M_EVENT_US]!;
+        data[off + 2] = m[mo + M_SOURCE]!;
+        off += ROW_LEG;
+      }
+    }
+    this.changedCount = 0;
+    this.deltaSum = 0;
+    return { table: t, count: order.length, data };
+  }
+
+  /** The changed slots in key order; empties the pending list. */
+  private changedByKey(): number[] {
+    const t = this.table;
+    const out: number[] = [];
+    if (this.pending.length * 16 >= t.size) {
+      // many: one pass over the slots in key order (no sort)
+      for (const s of this.pending) this.listed[s] = 0;
+      for (let r = 0; r < t.size; r++) {
+        const s = t.byRank[r]!;
+        if (this.changed[s] === 1) out.push(s);
+      }
+    } else {
+      const ranks: number[] = [];
+      for (const s of this.pending) {
+        this.listed[s] = 0;
+        if (this.changed[s] === 1) ranks.push(t.rank[s]!);
+      }
+      ranks.sort((a, b) => a - b);
+      for (const r of ranks) out.push(t.byRank[r]!);
+    }
+    this.pending = [];
+    return out;
+  }
+
+  /**
+   * Recomputes slot `s` from its legs' marks: value = Σ ratio × price (rounded to 1e-6), ts_us and
+   * source of the newest leg by (event_us, seq), confidence = min leg confidence × skew factor
+   * (rounded to 1e-4), score from the strategy. Then updates the change tracking against the
+   * canonical tile: changed when value, score, confidence or a leg price differs.
+   */
+  refresh(s: number, spot: number | undefined): void {
+    const t = this.table;
+    const m = this.marks.cols;
+    const start = t.legStart[s]!;
+    const end = t.legStart[s + 1]!;
+    let value = 0;
+    let tsUs = -1;
+    let oldestUs = Infinity;
+    let newestSeq = -1;
+    let source = WS;
+    let confidence = 1;
+    for (let l = start; l < end; l++) {
+      const id = t.legTicker[l]!;
+      const mo = id * MARK_STRIDE;
+      if (m[mo + M_HAS] !== 1) return; // marks are never removed, so a populated tile stays populated
+      const eventUs = m[mo + M_EVENT_US]!;
+      value += t.legRatio[l]! * m[mo + M_PRICE]!;
+      if (eventUs > tsUs || (eventUs === tsUs && m[mo + M_SEQ]! > newestSeq)) {
+        tsUs = eventUs;
+        newestSeq = m[mo + M_SEQ]!;
+        source = m[mo + M_SOURCE]!;
+      }
+      if (eventUs < oldestUs) oldestUs = eventUs;
+      confidence = Math.min(confidence, m[mo + M_CONFIDENCE]!);
+    }
+    confidence = round4(confidence * skewFactor(tsUs - oldestUs));
+    const v = round6(value);
+    const raw = this.strategy.score(t.defs[s]!, v, spot);
+    const score = raw === null || !Number.isFinite(raw) ? NaN : round6(raw);
+    if (this.populated[s] === 0) this.markPopulated(s); // (lazy staging counted it from the marks)
+    const st = this.st;
+    const o = s * STRIDE;
+    st[o] = v;
+    st[o + 1] = score;
+    st[o + 2] = confidence;
+    st[o + 3] = tsUs;
+    st[o + 4] = source;
+
+    if (this.changed[s] === 1) {
+      this.deltaSum -= st[o + DELTA]!;
+      this.changed[s] = 0;
+      this.changedCount--;
+      if (this.changedCount === 0) this.deltaSum = 0; // no float residue once nothing is pending
+    }
+    const c = this.canonical;
+    const isCanon = c.isPublished(s);
+    if (!isCanon || !this.isSameAsCanonical(s, start, end, v, score, confidence)) {
+      const cs = isCanon ? c.st[s * CANON_STRIDE + 2]! : 0;
+      const d = Math.abs((score !== score ? 0 : score) - (cs === cs ? cs : 0));
+      this.changed[s] = 1;
+      st[o + DELTA] = d;
+      this.changedCount++;
+      this.deltaSum += d;
+      if (this.listed[s] === 0) {
+        this.listed[s] = 1;
+        this.pending.push(s);
+      }
+    }
+  }
+
+  /** True when the tile's value, score, confidence and leg prices equal the canonical tile's. */
+  private isSameAsCanonical(s: number, start: number, end: number, value: number, score: number, confidence: number): boolean {
+    const c = this.canonical.st;
+    const o = s * CANON_STRIDE;
+    const cs = c[o + 2]!;
+    // `!==` as on the published numbers (a NaN value is never the same); a null score is NaN here
+    if (value !== c[o + 1] || confidence !== c[o + 3]) return false;
+    if (score !== cs && !(score !== score && cs !== cs)) return false;
+    const m = this.marks.cols;
+    const ids = this.table.legTicker;
+    const legs = this.canonical.legs;
+    for (let l = start; l < end; l++) if (m[ids[l]! * MARK_STRIDE + M_PRICE]! !== legs[l * CANON_LEG]!) return false;
+    return true;
+  }
+
+}
