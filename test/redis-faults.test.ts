@@ -9,6 +9,7 @@ import { runCli } from './helpers/cli.js';
 import { startCli } from './helpers/background-cli.js';
 import { startRedisServer, type RedisTestServer } from './helpers/redis-server.js';
 import { SseTestClient, freePort } from './helpers/sse-client.js';
+import { closeRedis, connectRedis, parseRedisTarget, retrying } from '../src/redis/connection.js';
 
 const REC = 'fixtures/open-3m';
 
@@ -112,6 +113,37 @@ describe('redis-server restarted mid-run', () => {
       expect(await pipeline.exited, pipeline.stderr()).toBe(0);
     } finally {
       for (const p of [sse, pipeline]) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    }
+  }, 120_000);
+});
+
+describe('a command in flight when the connection drops', () => {
+  // Redis is paused (CLIENT PAUSE) so the commands are certainly sent and unanswered when the
+  // server goes away; it comes back with its data (append-only file) and the paused state gone.
+  it('is sent again by retrying() once Redis is back; a bare command fails', async () => {
+    const server = await startRedisServer({ persist: true });
+    const logged: string[] = [];
+    const client = await connectRedis(parseRedisTarget(server.url), { role: 'test', log: (l) => logged.push(l) });
+    try {
+      await client.set('k', 'before');
+      await server.client.sendCommand(['CLIENT', 'PAUSE', '60000', 'ALL']);
+      const bare = client.get('k').then(
+        () => 'answered',
+        (err: Error) => err.constructor.name,
+      );
+      const retried = retrying(() => client.set('k', 'after'));
+      const read = retrying(() => client.get('k'));
+      await new Promise((r) => setTimeout(r, 200)); // the three commands are on the wire
+      await server.kill();
+      expect(await bare).toBe('SocketClosedUnexpectedlyError');
+      await server.start();
+      expect(await retried).toBe('OK');
+      expect(await read).not.toBeNull();
+      expect(await client.get('k')).toBe('after');
+      expect(logged.some((l) => l.includes('connection lost'))).toBe(true);
+    } finally {
+      await closeRedis(client);
+      await server.stop();
     }
   }, 120_000);
 });

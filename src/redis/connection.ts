@@ -1,4 +1,4 @@
-import { createClient } from 'redis';
+import { createClient, ErrorReply, ClientClosedError } from 'redis';
 import { RuntimeError, UsageError } from '../errors.js';
 
 /**
@@ -35,6 +35,35 @@ export const DEFAULT_PREFIX = 'massive';
 /** Backoff between reconnection attempts once the connection has worked: 100 ms doubling to 5 s. */
 export function reconnectDelayMs(retries: number): number {
   return Math.min(5000, 100 * 2 ** Math.min(retries, 6));
+}
+
+/** Attempts of one idempotent command across a lost connection (about 90 s of backoff in all). */
+const COMMAND_ATTEMPTS = 22;
+
+/**
+ * Whether a command's failure is the connection's (dropped, not back yet, or a restarted Redis
+ * still loading its data) rather than the command's: those are worth sending again.
+ */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof ClientClosedError) return false; // closed by us: shutting down
+  if (err instanceof ErrorReply) return /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN)\b/.test(err.message);
+  return err instanceof Error;
+}
+
+/**
+ * Runs an idempotent command (a read, a SET of a whole value), sending it again with backoff while
+ * the connection is away. Redis's own answers (a wrong type, a refused ID) are not retried; nor is
+ * anything once `signal` is aborted. After ~90 s of failures the last error is thrown.
+ */
+export async function retrying<T>(command: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  for (let failures = 0; ; failures++) {
+    try {
+      return await command();
+    } catch (err) {
+      if (!isTransient(err) || signal?.aborted === true || failures + 1 >= COMMAND_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, reconnectDelayMs(failures)));
+    }
+  }
 }
 
 /** Attempts at start before giving up with exit 1 (about 1.5 s in all). */

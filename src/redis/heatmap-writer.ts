@@ -2,7 +2,7 @@ import { InputError } from '../errors.js';
 import { outputBytes } from '../engine/output-lines.js';
 import type { EngineOutput } from '../engine/types.js';
 import { VersionFold } from '../engine/version-fold.js';
-import { keysOf, redactText, type RedisClient, type RedisTarget } from './connection.js';
+import { keysOf, redactText, retrying, type RedisClient, type RedisTarget } from './connection.js';
 import { addEntries, lastId } from './stream-batch.js';
 import { compareIds, parseEntryId, type EntryId } from './raw-ids.js';
 
@@ -80,7 +80,7 @@ export class HeatmapWriter {
 
   /** Reads where the stream stands (call once before the first `push`). */
   async init(): Promise<void> {
-    const last = (await this.client.xRevRange(this.key, '+', '-', { COUNT: 1 }))?.[0];
+    const last = (await retrying(() => this.client.xRevRange(this.key, '+', '-', { COUNT: 1 })))?.[0];
     if (last === undefined) return;
     const id = parseEntryId(last.id);
     if (id === undefined) this.differs(`entry ${last.id} was not written by heatmap`);
@@ -133,7 +133,7 @@ export class HeatmapWriter {
     if (r.present.length === 0) return;
     // Already there: written by our own transaction before a lost reply, or by another pipeline of
     // this strategy that is ahead. Either way it must be the same line.
-    const top = await lastId(this.client, this.key);
+    const top = await retrying(() => lastId(this.client, this.key));
     if (top !== undefined) this.existingLast = top;
     const byId = new Map(items.map((q) => [q.id, q]));
     for (const e of r.present) {
@@ -150,7 +150,7 @@ export class HeatmapWriter {
       // Not in the stream: trimmed away (older than its first entry), or removed by someone else.
       // (The stream's first ID is asked again only past the one known: trimming only moves it up.)
       if (this.firstId === undefined || compareIds(q.parsed, this.firstId) > 0) {
-        const first = (await this.client.xRange(this.key, '-', '+', { COUNT: 1 }))?.[0];
+        const first = (await retrying(() => this.client.xRange(this.key, '-', '+', { COUNT: 1 })))?.[0];
         this.firstId = first === undefined ? undefined : parseEntryId(first.id);
       }
       if (this.firstId !== undefined && compareIds(q.parsed, this.firstId) > 0) this.differs(`entry ${q.id} is missing from it`);
@@ -164,7 +164,7 @@ export class HeatmapWriter {
   /** Loads the next stored entries from `id` on (a window of 500). */
   private async fetchFrom(id: string): Promise<void> {
     this.stored.clear();
-    const entries = (await this.client.xRange(this.key, id, '+', { COUNT: 500 })) ?? [];
+    const entries = (await retrying(() => this.client.xRange(this.key, id, '+', { COUNT: 500 }))) ?? [];
     for (const e of entries) this.stored.set(e.id, String(e.message['line']));
     const last = entries[entries.length - 1];
     // When the window is short the stream has nothing more: everything up to its last entry is known.
@@ -178,7 +178,8 @@ export class HeatmapWriter {
     if (v === this.lastSnapshotVersion || (this.existingLast !== undefined && v < this.existingLast.ms)) return;
     this.lastSnapshotVersion = v;
     const body = this.fold.snapshot();
-    await this.client.set(this.snapshotKey, JSON.stringify(body));
+    const text = JSON.stringify(body);
+    await retrying(() => this.client.set(this.snapshotKey, text));
   }
 
   private differs(why: string): never {

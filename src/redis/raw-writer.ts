@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import { closeRedis, connectRedis, keysOf, redactText, type RedisClient, type RedisTarget } from './connection.js';
+import { closeRedis, connectRedis, keysOf, redactText, retrying, type RedisClient, type RedisTarget } from './connection.js';
 import { addEntries } from './stream-batch.js';
 import { compareIds, parseEntryId, RawIdAssigner, type EntryId } from './raw-ids.js';
 
@@ -130,7 +130,10 @@ export class RawWriter {
   async finish(opts: { markEnd: boolean }): Promise<void> {
     try {
       await this.flush();
-      if (opts.markEnd && this.lastId !== undefined) await this.client.set(this.keys.rawEnd, this.lastId);
+      if (opts.markEnd && this.lastId !== undefined) {
+        const end = this.lastId;
+        await retrying(() => this.client.set(this.keys.rawEnd, end));
+      }
     } finally {
       await closeRedis(this.client);
     }
@@ -143,14 +146,14 @@ export class RawWriter {
 
   private async checkMeta(): Promise<void> {
     const text = JSON.stringify(this.o.meta);
-    const set = await this.client.set(this.keys.meta, text, { condition: 'NX' });
+    const set = await retrying(() => this.client.set(this.keys.meta, text, { condition: 'NX' }));
     if (set === 'OK') return;
-    const have = await this.client.get(this.keys.meta);
+    const have = await retrying(() => this.client.get(this.keys.meta));
     if (have !== text) this.differs(`it holds a session of ${describeMeta(have)}, this input is ${describeMeta(text)}`);
   }
 
   private async readExisting(): Promise<Existing | undefined> {
-    const first = (await this.client.xRange(this.keys.raw, '-', '+', { COUNT: 1 }))?.[0];
+    const first = (await retrying(() => this.client.xRange(this.keys.raw, '-', '+', { COUNT: 1 })))?.[0];
     const last = await this.lastEntry();
     if (first === undefined || last === undefined) return undefined;
     return {
@@ -160,7 +163,7 @@ export class RawWriter {
   }
 
   private async lastEntry(): Promise<Existing['last'] | undefined> {
-    const e = (await this.client.xRevRange(this.keys.raw, '+', '-', { COUNT: 1 }))?.[0];
+    const e = (await retrying(() => this.client.xRevRange(this.keys.raw, '+', '-', { COUNT: 1 })))?.[0];
     if (e === undefined) return undefined;
     const id = parseEntryId(e.id);
     if (id === undefined) this.differs(`its entry ${e.id} was not written by heatmap feed`);
