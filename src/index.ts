@@ -13,7 +13,7 @@ export { replay, type ApiReplayOptions, type SummaryRecordOut } from './api/repl
 export { simulate } from './api/simulate.js';
 export { InputError, RuntimeError, UsageError, exitCodeOf } from './errors.js';
 
-export { readRecording, readStreamLines, listStreamFiles, newReadReport, type RawLine, type ReadReport, type ReadWindow, type ReaderOptions } from './recording/reader.js';
+export { readRecording, readRecordingBatches, readStreamLines, listStreamFiles, newReadReport, type RawLine, type ReadReport, type ReadWindow, type ReaderOptions } from './recording/reader.js';
 export { mergeStreams } from './recording/merge.js';
 export { readManifest, type Manifest } from './recording/manifest.js';
 export { replayRecording, type ReplayOptions, type ReplayOutcome } from './replay/replay.js';

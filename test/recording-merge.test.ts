@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StreamName } from '../src/recording/lines.js';
-import { MinHeap } from '../src/recording/merge.js';
+import fc from 'fast-check';
+import { MinHeap, mergeStreamBatches } from '../src/recording/merge.js';
 import { mergeStreams, newReadReport, readRecording, scanRecordingSpan, type RawLine } from '../src/recording/reader.js';
 import { RecordingWriter } from '../src/recording/writer.js';
 
@@ -92,6 +93,67 @@ describe('mergeStreams', () => {
     ).rejects.toThrow('disk on fire');
     expect(seen).toEqual(['x']);
     expect(good.closed()).toBe(true);
+  });
+
+  it('in batches (what replay reads): the same lines in the same order, for any batching of any sources (property)', async () => {
+    const names: StreamName[] = ['stocks', 'options', 'indices', 'chain', 'options'];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ stream: fc.integer({ min: 0, max: names.length - 1 }), gaps: fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 40 }), cuts: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 40 }) }), { maxLength: 5 }),
+        async (specs) => {
+          // each source: non-decreasing times (gaps of 0 make ties), tagged by source and position
+          const lines = specs.map((sp, s) => {
+            let t = 0;
+            return sp.gaps.map((g, i): RawLine => ({ stream: names[sp.stream]!, file: `${s}`, line_no: i + 1, recv_us: (t += g), text: `${s}:${i}` }));
+          });
+          // …cut into batches of the drawn sizes (0: an empty batch, which the merge must skip)
+          const batched = lines.map((ls, s) => {
+            const out: RawLine[][] = [];
+            let at = 0;
+            for (const c of specs[s]!.cuts) {
+              out.push(ls.slice(at, at + c));
+              at += c;
+            }
+            if (at < ls.length) out.push(ls.slice(at));
+            return out;
+          });
+          async function* lineSource(ls: RawLine[]): AsyncGenerator<RawLine> {
+            yield* ls;
+          }
+          async function* batchSource(bs: RawLine[][]): AsyncGenerator<RawLine[]> {
+            yield* bs;
+          }
+          const byLine = tags(await collect(mergeStreams(lines.map(lineSource))));
+          const byBatch = (await collect(mergeStreamBatches(batched.map(batchSource)))).flatMap(tags);
+          expect(byBatch).toEqual(byLine);
+          expect(byBatch.length).toBe(lines.flat().length);
+        },
+      ),
+      { numRuns: 300, seed: 7 },
+    );
+  });
+
+  it('in batches: a break closes every source, and a failing source closes the others', async () => {
+    let closed = 0;
+    async function* src(stream: StreamName, base: number): AsyncGenerator<RawLine[]> {
+      try {
+        for (let b = 0; b < 100; b++) yield Array.from({ length: 10 }, (_, i): RawLine => ({ stream, file: stream, line_no: b * 10 + i + 1, recv_us: base + b * 10 + i, text: `${stream}${b * 10 + i}` }));
+      } finally {
+        closed++;
+      }
+    }
+    for await (const batch of mergeStreamBatches([src('options', 0), src('indices', 0)])) {
+      expect(batch.length).toBeGreaterThan(0);
+      break;
+    }
+    expect(closed).toBe(2);
+    closed = 0;
+    async function* failing(): AsyncGenerator<RawLine[]> {
+      yield [{ stream: 'chain', file: 'chain', line_no: 1, recv_us: 0, text: 'x' }];
+      throw new Error('disk on fire');
+    }
+    await expect(collect(mergeStreamBatches([src('options', 0), failing()]))).rejects.toThrow('disk on fire');
+    expect(closed).toBe(1);
   });
 
   it('MinHeap sorts like Array.sort (generic, any k)', () => {

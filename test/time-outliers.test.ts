@@ -9,7 +9,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tally } from '../src/engine/tally.js';
 import type { RawLine } from '../src/recording/reader.js';
-import { dropTimeOutliers } from '../src/recording/time-outliers.js';
+import { dropTimeOutlierBatches, dropTimeOutliers } from '../src/recording/time-outliers.js';
 import { parseNdjson, runCli, tempDir } from './helpers/cli.js';
 
 const YEAR_US = 365 * 24 * 3_600_000_000;
@@ -100,6 +100,20 @@ describe('the per-stream rule on hand-made sequences', () => {
     const bad = new Tally();
     const kept: number[] = [];
     for await (const l of dropTimeOutliers(src(), bad)) kept.push(l.recv_us);
+    // The batch form (what the reader uses) keeps the same lines, whatever the batching.
+    for (const size of [1, 2, 3, 5, 100]) {
+      async function* batches(): AsyncGenerator<RawLine[]> {
+        const all = times.map((t, i): RawLine => ({ stream: 'options', file: 'options.ndjson', line_no: i + 1, recv_us: t, text: '' }));
+        for (let i = 0; i < all.length; i += size) yield all.slice(i, i + size);
+      }
+      const badB = new Tally();
+      const keptB: number[] = [];
+      for await (const b of dropTimeOutlierBatches(batches(), badB)) {
+        expect(b.length).toBeGreaterThan(0);
+        keptB.push(...b.map((l) => l.recv_us));
+      }
+      expect({ kept: keptB, bad: badB.toJSON() }, `batches of ${size}`).toEqual({ kept, bad: bad.toJSON() });
+    }
     return { kept, bad: bad.toJSON() };
   };
 

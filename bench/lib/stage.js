@@ -104,14 +104,15 @@ async function rawStages(level) {
 }
 
 async function readerStage(withDecode) {
-  const { readRecording, newReadReport } = await dist('recording/reader.js');
+  const { readRecordingBatches, newReadReport } = await dist('recording/reader.js');
   const { LineDecoder } = await dist('replay/decode.js');
   const { Tally } = await dist('engine/tally.js');
   const { readManifest } = await dist('recording/manifest.js');
   const manifest = await readManifest(rec);
   const decoder = new LineDecoder(manifest.underlying, new Tally());
   const counts = { lines: 0, chars: 0, inputs: 0, facts: 0 };
-  for await (const line of readRecording(rec, {}, newReadReport())) {
+  // in batches, as replay reads them
+  for await (const batch of readRecordingBatches(rec, {}, newReadReport())) for (const line of batch) {
     counts.lines++;
     counts.chars += line.text.length;
     if (!withDecode) continue;

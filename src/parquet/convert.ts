@@ -13,7 +13,7 @@ import { ParquetTableWriter, dateToDays, type TableResult } from './table.js';
 import { RecordingRows, type TableName } from './rows.js';
 import { PARQUET_TABLES_VERSION, RECORDING_TABLES, TILES } from './tables.js';
 import { TileHistoryWriter } from './tiles.js';
-import { newReadReport, readRecording } from '../recording/reader.js';
+import { newReadReport, readRecordingBatches } from '../recording/reader.js';
 
 /**
  * `heatmap convert`: a recording directory → normalised Parquet tables (trades, quotes,
@@ -74,7 +74,7 @@ export async function convertRecording(dir: string, outDir: string, opts: Conver
     const every = opts.progressEvery ?? 5000;
     let lines = 0;
     let last = 0;
-    for await (const line of readRecording(dir, {}, report)) {
+    for await (const batch of readRecordingBatches(dir, {}, report)) for (const line of batch) {
       lines++;
       last = line.recv_us;
       rows.add(line);

@@ -44,6 +44,74 @@ export async function* mergeStreams(sources: readonly AsyncIterable<RawLine>[]):
   }
 }
 
+/** Lines per merged batch of {@link mergeStreamBatches}. */
+const MERGED_BATCH = 1024;
+
+/**
+ * {@link mergeStreams} over sources of line batches (the reader's unit), yielding the merged lines
+ * in batches: the same lines in the same order, without an await per line. A source's next batch
+ * is pulled when its current one is used up; every source is closed in `finally`.
+ */
+export async function* mergeStreamBatches(sources: readonly AsyncIterable<readonly RawLine[]>[]): AsyncGenerator<RawLine[]> {
+  const iters = sources.map((s) => s[Symbol.asyncIterator]());
+  const open = new Set<number>(iters.keys());
+  const batches: (readonly RawLine[])[] = [];
+  const at: number[] = [];
+  /** Loads the next non-empty batch of source i; false when it has no more. */
+  const refill = async (i: number): Promise<boolean> => {
+    for (;;) {
+      const r = await iters[i]!.next();
+      if (r.done) {
+        open.delete(i);
+        return false;
+      }
+      if (r.value.length > 0) {
+        batches[i] = r.value;
+        at[i] = 0;
+        return true;
+      }
+    }
+  };
+  const heap = new MinHeap<Head>(isBefore);
+  try {
+    for (let i = 0; i < iters.length; i++) {
+      batches.push([]);
+      at.push(0);
+      if (await refill(i)) heap.push({ line: batches[i]![0]!, rank: rankOf(batches[i]![0]!.stream), src: i });
+    }
+    let out: RawLine[] = [];
+    let top: Head | undefined;
+    while ((top = heap.peek()) !== undefined) {
+      out.push(top.line);
+      const i = top.src;
+      const k = ++at[i]!;
+      let next = batches[i]![k];
+      if (next === undefined) {
+        if (out.length >= MERGED_BATCH) {
+          yield out;
+          out = [];
+        }
+        next = (await refill(i)) ? batches[i]![0] : undefined;
+      }
+      if (next === undefined) heap.pop();
+      else heap.replaceTop({ line: next, rank: rankOf(next.stream), src: i });
+      if (out.length >= MERGED_BATCH) {
+        yield out;
+        out = [];
+      }
+    }
+    if (out.length > 0) yield out;
+  } finally {
+    for (const i of open) {
+      try {
+        await iters[i]!.return?.();
+      } catch {
+        // the primary error (if any) is already propagating
+      }
+    }
+  }
+}
+
 interface Head {
   readonly line: RawLine;
   readonly rank: number;

@@ -6,8 +6,8 @@ import { Tally } from '../engine/tally.js';
 import { readFileChunks, type ChunkEnd } from './file-chunks.js';
 import { STREAM_NAMES, type StreamName } from './lines.js';
 import { MANIFEST_FILE, readManifest } from './manifest.js';
-import { mergeStreams } from './merge.js';
-import { dropTimeOutliers } from './time-outliers.js';
+import { mergeStreamBatches } from './merge.js';
+import { dropTimeOutlierBatches } from './time-outliers.js';
 
 export { mergeStreams } from './merge.js';
 
@@ -189,10 +189,24 @@ export async function* readStreamLines(
   report: ReadReport,
   opts: ReaderOptions = {},
 ): AsyncGenerator<RawLine> {
-  yield* dropTimeOutliers(readFilesInOrder(dir, stream, files, report, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES), report.bad);
+  for await (const batch of readStreamBatches(dir, stream, files, report, opts)) yield* batch;
 }
 
-async function* readFilesInOrder(dir: string, stream: StreamName, files: readonly string[], report: ReadReport, maxLineBytes: number): AsyncGenerator<RawLine> {
+/**
+ * {@link readStreamLines} in batches (about one decoded chunk of a file each): what the merge and
+ * the replay loops consume, so that handing lines on costs an await per batch, not per line.
+ */
+export async function* readStreamBatches(
+  dir: string,
+  stream: StreamName,
+  files: readonly string[],
+  report: ReadReport,
+  opts: ReaderOptions = {},
+): AsyncGenerator<RawLine[]> {
+  yield* dropTimeOutlierBatches(readFilesInOrder(dir, stream, files, report, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES), report.bad);
+}
+
+async function* readFilesInOrder(dir: string, stream: StreamName, files: readonly string[], report: ReadReport, maxLineBytes: number): AsyncGenerator<RawLine[]> {
   const ordered = files.length > 1 ? await orderSplitFiles(dir, stream, files, report, maxLineBytes) : files;
   for (const file of ordered) yield* readFileLines(dir, stream, file, report, maxLineBytes);
 }
@@ -209,8 +223,8 @@ async function orderSplitFiles(dir: string, stream: StreamName, files: readonly 
     // A throwaway report: the file is read again, and its bad lines counted then.
     const peek = readFileLines(dir, stream, file, newReadReport(), maxLineBytes);
     try {
-      const first = await peek.next();
-      firsts.set(file, first.done ? Infinity : first.value.recv_us);
+      const first = await peek.next(); // batches are never empty
+      firsts.set(file, first.done ? Infinity : first.value[0]!.recv_us);
     } finally {
       await peek.return(undefined);
     }
@@ -229,7 +243,8 @@ function exceeds(text: string, max: number): boolean {
   return Buffer.byteLength(text) > max;
 }
 
-async function* readFileLines(dir: string, stream: StreamName, file: string, report: ReadReport, maxLineBytes: number): AsyncGenerator<RawLine> {
+/** The lines of one file, a batch per decoded chunk (never an empty batch). */
+async function* readFileLines(dir: string, stream: StreamName, file: string, report: ReadReport, maxLineBytes: number): AsyncGenerator<RawLine[]> {
   const end: ChunkEnd = {};
   const decoder = new StringDecoder('utf8');
   let parts: string[] = []; // the current, unterminated line (dropped once it is too long)
@@ -270,22 +285,25 @@ async function* readFileLines(dir: string, stream: StreamName, file: string, rep
     skipping = false;
     return line;
   };
-  for await (const chunk of readFileChunks(path.join(dir, file), file.endsWith('.gz'), end)) {
+  // The next chunk is read (and inflated, on libuv's threads) while this one's lines are used.
+  for await (const chunk of readAhead(readFileChunks(path.join(dir, file), file.endsWith('.gz'), end))) {
     const piece = decoder.write(chunk);
     let nl = piece.indexOf('\n');
     if (nl === -1) {
       extend(piece);
       continue;
     }
+    const batch: RawLine[] = [];
     let line = partBytes > 0 || skipping ? finish(piece.slice(0, nl)) : whole(piece.slice(0, nl));
-    if (line) yield line;
+    if (line) batch.push(line);
     let start = nl + 1;
     while ((nl = piece.indexOf('\n', start)) !== -1) {
       line = whole(piece.slice(start, nl));
-      if (line) yield line;
+      if (line) batch.push(line);
       start = nl + 1;
     }
     extend(piece.slice(start));
+    if (batch.length > 0) yield batch;
   }
   extend(decoder.end());
   let torn = '';
@@ -305,7 +323,7 @@ async function* readFileLines(dir: string, stream: StreamName, file: string, rep
       }
       if (complete) {
         const line = toLine(tail);
-        if (line) yield line;
+        if (line) yield [line];
       } else if (end.corrupt) {
         torn = `the ${partBytes} bytes of line ${lineNo + 1} inflated before the damage were dropped`;
       } else {
@@ -339,15 +357,37 @@ export interface ReadWindow {
  * @throws InputError when `dir` is not a readable recording (see readManifest, listRecordingFiles).
  */
 export async function* readRecording(dir: string, opts: ReadWindow & ReaderOptions, report: ReadReport): AsyncGenerator<RawLine> {
+  for await (const batch of readRecordingBatches(dir, opts, report)) yield* batch;
+}
+
+/**
+ * {@link readRecording} in batches (up to ~1000 lines, never empty): the same lines in the same
+ * order, for loops that would otherwise pay an await per line. Reading stops at the first line at
+ * or after `to_us`, as there (a batch may have been read past it, never passed on).
+ */
+export async function* readRecordingBatches(dir: string, opts: ReadWindow & ReaderOptions, report: ReadReport): AsyncGenerator<RawLine[]> {
   await readManifest(dir);
   const files = await listStreamFiles(dir);
-  const sources = [...files].map(([stream, list]) => readStreamLines(dir, stream, list, report, opts));
+  const sources = [...files].map(([stream, list]) => readStreamBatches(dir, stream, list, report, opts));
   const from = opts.from_us ?? -Infinity;
   const to = opts.to_us ?? Infinity;
-  for await (const line of mergeStreams(sources)) {
-    if (line.recv_us < from) continue;
-    if (line.recv_us >= to) break;
-    yield line;
+  for await (const batch of mergeStreamBatches(sources)) {
+    if (from === -Infinity && to === Infinity) {
+      yield batch;
+      continue;
+    }
+    const kept: RawLine[] = [];
+    let isPastEnd = false;
+    for (const line of batch) {
+      if (line.recv_us < from) continue;
+      if (line.recv_us >= to) {
+        isPastEnd = true;
+        break;
+      }
+      kept.push(line);
+    }
+    if (kept.length > 0) yield kept;
+    if (isPastEnd) return;
   }
 }
 
@@ -381,7 +421,7 @@ export async function scanRecordingSpan(dir: string, report: ReadReport = newRea
   let last: number | undefined;
   for (const [stream, list] of files) {
     let span: StreamSpan | undefined;
-    for await (const line of readStreamLines(dir, stream, list, report, opts)) {
+    for await (const batch of readStreamBatches(dir, stream, list, report, opts)) for (const line of batch) {
       if (!span) {
         span = { lines: 1, first_us: line.recv_us, last_us: line.recv_us, regressions: 0 };
         continue;
@@ -396,4 +436,32 @@ export async function scanRecordingSpan(dir: string, report: ReadReport = newRea
     last = last === undefined ? span.last_us : Math.max(last, span.last_us);
   }
   return { streams, first_us: first, last_us: last };
+}
+
+/**
+ * The items of `source`, asking for the next one as soon as the current one is handed out: the
+ * source's I/O for item n+1 runs while the caller works on item n. Closing it closes the source.
+ */
+async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  let next = it.next();
+  let isDone = false;
+  try {
+    for (;;) {
+      const r = await next;
+      if (r.done) {
+        isDone = true;
+        return;
+      }
+      next = it.next();
+      next.catch(() => undefined); // raised by the `await` above on the next turn
+      yield r.value;
+    }
+  } finally {
+    if (!isDone) {
+      // the consumer stopped early (or the source failed): let the read in flight settle, then close
+      await next.catch(() => undefined);
+      await it.return?.(undefined);
+    }
+  }
 }

@@ -24,47 +24,89 @@ export const WINDOW = 8;
 /** One hour: a final line this far after its stream's previous line is not believed. */
 export const MAX_UNCONFIRMED_JUMP_US = 3_600_000_000;
 
-export async function* dropTimeOutliers(lines: AsyncIterable<RawLine>, bad: Tally): AsyncGenerator<RawLine> {
-  const held: RawLine[] = [];
-  let floor = -Infinity;
+/** The rule above, one line at a time: accepted lines are appended to `out`. */
+class OutlierFilter {
+  private readonly held: RawLine[] = [];
+  private floor = -Infinity;
+
+  constructor(private readonly bad: Tally) {}
+
+  push(line: RawLine, out: RawLine[]): void {
+    if (line.recv_us < this.floor) {
+      this.bad.add('recv_us_behind', `${line.file}:${line.line_no}`);
+      return;
+    }
+    this.held.push(line);
+    if (this.held.length > WINDOW) {
+      const ok = this.decide();
+      if (ok) out.push(ok);
+      // lines held behind a newly raised floor are dips now
+      this.dropBehind();
+    }
+  }
+
+  /** The end of the stream: decides the lines still held. */
+  finish(out: RawLine[]): void {
+    while (this.held.length > 0) {
+      const ok = this.decide();
+      if (ok) out.push(ok);
+      this.dropBehind();
+    }
+  }
+
   /** Decides the first held line: accepted (returned) or dropped (undefined). */
-  const decide = (): RawLine | undefined => {
+  private decide(): RawLine | undefined {
+    const held = this.held;
     const head = held.shift()!;
     let earlier = 0;
     for (const l of held) if (l.recv_us < head.recv_us) earlier++;
-    const isAhead = held.length === 0 ? head.recv_us - floor > MAX_UNCONFIRMED_JUMP_US && floor !== -Infinity : earlier >= Math.min(2, held.length);
+    const isAhead = held.length === 0 ? head.recv_us - this.floor > MAX_UNCONFIRMED_JUMP_US && this.floor !== -Infinity : earlier >= Math.min(2, held.length);
     if (isAhead) {
-      bad.add('recv_us_ahead', `${head.file}:${head.line_no}`);
+      this.bad.add('recv_us_ahead', `${head.file}:${head.line_no}`);
       return undefined;
     }
-    floor = head.recv_us;
+    this.floor = head.recv_us;
     return head;
-  };
-  for await (const line of lines) {
-    if (line.recv_us < floor) {
-      bad.add('recv_us_behind', `${line.file}:${line.line_no}`);
-      continue;
-    }
-    held.push(line);
-    if (held.length > WINDOW) {
-      const ok = decide();
-      if (ok) yield ok;
-      // lines held behind a newly raised floor are dips now
-      dropBehind(held, floor, bad);
-    }
   }
-  while (held.length > 0) {
-    const ok = decide();
-    if (ok) yield ok;
-    dropBehind(held, floor, bad);
+
+  private dropBehind(): void {
+    const held = this.held;
+    for (let i = 0; i < held.length; ) {
+      if (held[i]!.recv_us < this.floor) {
+        this.bad.add('recv_us_behind', `${held[i]!.file}:${held[i]!.line_no}`);
+        held.splice(i, 1);
+      } else i++;
+    }
   }
 }
 
-function dropBehind(held: RawLine[], floor: number, bad: Tally): void {
-  for (let i = 0; i < held.length; ) {
-    if (held[i]!.recv_us < floor) {
-      bad.add('recv_us_behind', `${held[i]!.file}:${held[i]!.line_no}`);
-      held.splice(i, 1);
-    } else i++;
+/** The lines of one stream without its receive-time outliers (see the module comment). */
+export async function* dropTimeOutliers(lines: AsyncIterable<RawLine>, bad: Tally): AsyncGenerator<RawLine> {
+  const filter = new OutlierFilter(bad);
+  const out: RawLine[] = [];
+  for await (const line of lines) {
+    filter.push(line, out);
+    if (out.length > 0) {
+      yield* out;
+      out.length = 0;
+    }
   }
+  filter.finish(out);
+  yield* out;
+}
+
+/**
+ * {@link dropTimeOutliers} over batches of lines (the reader's unit): the same lines kept, one
+ * batch out per batch in (empty batches are not passed on).
+ */
+export async function* dropTimeOutlierBatches(batches: AsyncIterable<readonly RawLine[]>, bad: Tally): AsyncGenerator<RawLine[]> {
+  const filter = new OutlierFilter(bad);
+  for await (const batch of batches) {
+    const out: RawLine[] = [];
+    for (let i = 0; i < batch.length; i++) filter.push(batch[i]!, out);
+    if (out.length > 0) yield out;
+  }
+  const out: RawLine[] = [];
+  filter.finish(out);
+  if (out.length > 0) yield out;
 }

@@ -5,7 +5,7 @@ import { enabledStrategyNames, selectStrategies, type EngineConfig } from '../en
 import { Tally } from '../engine/tally.js';
 import type { Manifest } from '../recording/manifest.js';
 import type { EngineSummary } from '../engine/engine.js';
-import { newReadReport, readRecording } from '../recording/reader.js';
+import { newReadReport, readRecordingBatches } from '../recording/reader.js';
 import { LineDecoder } from './decode.js';
 import { InputEncoder } from './input-codec.js';
 import type { ReplayOutcome, ReplayProgress } from './replay.js';
@@ -243,8 +243,8 @@ export async function replayInParallel(opts: ParallelReplayOptions): Promise<Rep
     });
   };
   try {
-    for await (const line of readRecording(opts.dir, { from_us: opts.from_us, to_us: opts.to_us, maxLineBytes: opts.maxLineBytes }, report)) {
-      if (failure || stopped) break;
+    reading: for await (const batch of readRecordingBatches(opts.dir, { from_us: opts.from_us, to_us: opts.to_us, maxLineBytes: opts.maxLineBytes }, report)) for (const line of batch) {
+      if (failure || stopped) break reading;
       lines++;
       first ??= line.recv_us;
       last = line.recv_us;

@@ -3,7 +3,7 @@ import type { EngineView } from '../engine/engine.js';
 import { Tally } from '../engine/tally.js';
 import type { EngineOutput } from '../engine/types.js';
 import type { Manifest } from '../recording/manifest.js';
-import { newReadReport, readRecording } from '../recording/reader.js';
+import { newReadReport, readRecordingBatches } from '../recording/reader.js';
 import type { Pacer } from './pacer.js';
 import { isVersionLine } from './pipeline-failure.js';
 import { PipelinePool } from './pipeline-pool.js';
@@ -71,10 +71,10 @@ export async function replayThroughPipelines(opts: PipelineReplayOptions): Promi
   const onAbort = (): void => pool.abort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    for await (const line of readRecording(opts.dir, { from_us: opts.from_us, to_us: opts.to_us, maxLineBytes: opts.maxLineBytes }, report)) {
+    reading: for await (const batch of readRecordingBatches(opts.dir, { from_us: opts.from_us, to_us: opts.to_us, maxLineBytes: opts.maxLineBytes }, report)) for (const line of batch) {
       if (opts.signal?.aborted) {
         aborted = true;
-        break;
+        break reading;
       }
       lines++;
       first ??= line.recv_us;

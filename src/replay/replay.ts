@@ -5,7 +5,7 @@ import type { EngineOutput } from '../engine/types.js';
 import { Tally } from '../engine/tally.js';
 import { LineDecoder } from './decode.js';
 import { readManifest, type Manifest } from '../recording/manifest.js';
-import { newReadReport, readRecording } from '../recording/reader.js';
+import { newReadReport, readRecordingBatches } from '../recording/reader.js';
 import type { Pacer } from './pacer.js';
 
 /**
@@ -78,10 +78,10 @@ export async function replayRecording(opts: ReplayOptions): Promise<ReplayOutcom
     if (out.type === 'version') versions++;
     opts.onOutput(out, engine.view);
   };
-  for await (const line of readRecording(opts.dir, { from_us: opts.from_us, to_us: opts.to_us, maxLineBytes: opts.maxLineBytes }, report)) {
+  reading: for await (const batch of readRecordingBatches(opts.dir, { from_us: opts.from_us, to_us: opts.to_us, maxLineBytes: opts.maxLineBytes }, report)) for (const line of batch) {
     if (opts.signal?.aborted) {
       aborted = true;
-      break;
+      break reading;
     }
     lines++;
     first ??= line.recv_us;
