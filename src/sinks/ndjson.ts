@@ -3,11 +3,15 @@ import type { Writable } from 'node:stream';
 import { InputError, RuntimeError } from '../errors.js';
 
 /**
- * Buffered NDJSON writer for stdout or a file. Lines are batched into ~64 KB writes; `drain()`
- * returns a promise only when the destination is applying backpressure, so a replay slows down to
- * the consumer's pace instead of buffering without bound.
+ * Buffered NDJSON writer for stdout or a file. Lines written in one turn of the event loop go out
+ * together at the end of that turn (or once they reach 1 MiB): a paced replay or a live session
+ * delivers each version when it is published, a replay at --speed max makes few large writes.
+ * `drain()` returns a promise only when the destination is applying backpressure, so a replay
+ * slows down to the consumer's pace instead of buffering without bound.
  */
 const NEWLINE = Buffer.from('\n');
+/** Buffered bytes that are written at once, without waiting for the end of the turn. */
+const FLUSH_BYTES = 1 << 20;
 
 export class NdjsonSink {
   /** Bytes not yet handed to the destination, newlines included. */
@@ -16,6 +20,7 @@ export class NdjsonSink {
   private blocked: Promise<void> | undefined;
   private unblock: (() => void) | undefined;
   private failed: Error | undefined;
+  private flushTimer: NodeJS.Immediate | undefined;
   /** True when the reader went away (EPIPE on stdout, e.g. `| head`). */
   closedByReader = false;
 
@@ -45,7 +50,7 @@ export class NdjsonSink {
     const bytes = typeof line === 'string' ? Buffer.from(line) : line;
     this.parts.push(bytes, NEWLINE);
     this.partsBytes += bytes.length + 1;
-    if (this.partsBytes >= 65536) this.flush();
+    this.buffered();
   }
 
   /** Writes complete lines that are already bytes, each with its newline. */
@@ -53,10 +58,18 @@ export class NdjsonSink {
     if (this.closedByReader || this.failed) return;
     this.parts.push(bytes);
     this.partsBytes += bytes.length;
-    if (this.partsBytes >= 65536) this.flush();
+    this.buffered();
+  }
+
+  /** After bytes were buffered: written now when there are many, else at the end of this turn. */
+  private buffered(): void {
+    if (this.partsBytes >= FLUSH_BYTES) this.flush();
+    else this.flushTimer ??= setImmediate(() => this.flush());
   }
 
   private flush(): void {
+    if (this.flushTimer !== undefined) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
     if (this.parts.length === 0) return;
     const chunk = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partsBytes);
     this.parts = [];
