@@ -229,6 +229,23 @@ describe('a module that is wrong is an exit 2 naming the file and the problem', 
   });
 });
 
+describe('a module that never finishes loading', () => {
+  it('a loop at import time, or process.exit(): exit 2 naming the file, instead of a CLI that hangs', async () => {
+    const dir = await tmp();
+    await writeFile(path.join(dir, 'ok.mjs'), singleLike('fine', 'return value;'));
+    await writeFile(path.join(dir, 'spin.mjs'), `for (;;) {}\n${singleLike('spin', 'return value;')}`);
+    await writeFile(path.join(dir, 'quit.mjs'), `process.exit(0);\n${singleLike('quit', 'return value;')}`);
+    // the loop is found by the 20 s load timeout of the throwaway thread that loads modules first
+    const spin = await runCli(['replay', OPEN, '--strategy-module', path.join(dir, 'ok.mjs'), '--strategy-module', path.join(dir, 'spin.mjs'), '--no-progress']);
+    expect(spin.code, spin.stderr).toBe(2);
+    expect(spin.stderr).toMatch(/^heatmap: strategy module \S*spin\.mjs did not finish loading within 20 s — does it loop at import time or in its factory\?\n$/);
+    expect(spin.stdout).toBe('');
+    const quit = await runCli(['verify', OPEN, '--strategy-module', path.join(dir, 'quit.mjs')]);
+    expect(quit.code, quit.stderr).toBe(2);
+    expect(quit.stderr).toMatch(/^heatmap: strategy module \S*quit\.mjs ended its thread while loading \(process\.exit\?\)\n$/);
+  }, 120_000);
+});
+
 describe('a module whose results are wrong fails while running, alone', () => {
   it('enumerate() returning no tile definitions, or score() a string: the strategy\'s error line, the others unchanged', async () => {
     const dir = await tmp();

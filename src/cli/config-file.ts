@@ -3,6 +3,7 @@ import nodePath from 'node:path';
 import { allStrategyNames, ConfigError, DEFAULT_PUBLISH, defaultConfig, enabledStrategyNames, selectStrategies, validateConfig, type EngineConfig } from '../engine/config.js';
 import { InputError } from '../errors.js';
 import { loadStrategyModules } from '../strategies/modules.js';
+import { probeStrategyModules } from '../strategies/module-probe.js';
 
 export interface LoadEngineConfigOptions {
   /**
@@ -43,7 +44,9 @@ export async function loadEngineConfig(path: string | undefined, strategies: str
   }
   if (opts.runsStrategies) {
     const fromCli = (opts.modules ?? []).map((f) => ({ file: nodePath.resolve(f), enabled: true, publish: DEFAULT_PUBLISH }));
-    config = await loadStrategyModules({ ...config, strategies: { ...config.strategies, modules: [...config.strategies.modules, ...fromCli] } });
+    const withModules = { ...config, strategies: { ...config.strategies, modules: [...config.strategies.modules, ...fromCli] } };
+    await probeStrategyModules(withModules); // a module that hangs while loading must not hang us
+    config = await loadStrategyModules(withModules);
   }
   if (strategies !== undefined) {
     const names = strategies.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
