@@ -11,5 +11,8 @@ if (!existsSync(fileURLToPath(entry))) {
 // A reader that goes away (`heatmap --help | head -3`) ends our output, not in a stack trace:
 // with a listener, a failed stdout write is an event. The NDJSON sink watches stdout itself.
 process.stdout.on('error', () => {});
+// stdout carries the NDJSON stream: anything a strategy module prints with console.* goes to stderr.
+const { Console } = await import('node:console');
+globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv);

@@ -229,6 +229,24 @@ describe('a module that is wrong is an exit 2 naming the file and the problem', 
   });
 });
 
+describe("a module's console output", () => {
+  it('goes to stderr, never into the NDJSON on stdout, in one thread and in worker threads', async () => {
+    const dir = await tmp();
+    const chatty = path.join(dir, 'chatty.mjs');
+    await writeFile(chatty, singleLike('chatty', "if (!globalThis.saidOnce) { globalThis.saidOnce = true; console.log('score says hello'); console.info('info too'); } return value;", "console.log('import says hello');"));
+    for (const jobs of ['1', '2']) {
+      const r = await runCli(['replay', OPEN, '--strategy-module', chatty, '--strategies', 'single,chatty', '--jobs', jobs, '--no-progress']);
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stdout.split('\n').filter((l) => l !== '');
+      for (const l of lines) expect(() => JSON.parse(l), `--jobs ${jobs}: ${l.slice(0, 80)}`).not.toThrow();
+      expect(lines.at(-1)).toMatch(/^\{"type":"summary"/);
+      expect(r.stderr, `--jobs ${jobs}`).toContain('import says hello');
+      expect(r.stderr, `--jobs ${jobs}`).toContain('score says hello');
+      expect(r.stderr, `--jobs ${jobs}`).toContain('info too');
+    }
+  }, 120_000);
+});
+
 describe('a module that never finishes loading', () => {
   it('a loop at import time, or process.exit(): exit 2 naming the file, instead of a CLI that hangs', async () => {
     const dir = await tmp();

@@ -117,7 +117,11 @@ export async function replayInParallel(opts: ParallelReplayOptions): Promise<Rep
       maxInFlight: 8,
       batchBytes: 1 << 20,
     };
-    return new Worker(workerUrl, { workerData: task });
+    // A strategy module's console output must never reach stdout, which carries the NDJSON stream.
+    const worker = new Worker(workerUrl, { workerData: task, stdout: true, stderr: true });
+    worker.stdout.pipe(process.stderr, { end: false });
+    worker.stderr.pipe(process.stderr, { end: false });
+    return worker;
   });
   const post = (w: number, m: ControlMessage, transfer?: ArrayBuffer[]): void => workers[w]!.postMessage(m, transfer);
   const credit = (w: number): void => post(w, { type: 'credit' });
