@@ -12,7 +12,10 @@ if (!existsSync(fileURLToPath(entry))) {
 // with a listener, a failed stdout write is an event. The NDJSON sink watches stdout itself.
 process.stdout.on('error', () => {});
 // stdout carries the NDJSON stream: anything a strategy module prints with console.* goes to stderr.
+// The methods are replaced, not the object: Ink (--tui) patches the same console and uses its
+// other members (console.Console).
 const { Console } = await import('node:console');
-globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
+const toStderr = new Console({ stdout: process.stderr, stderr: process.stderr });
+for (const [name, method] of Object.entries(toStderr)) if (typeof method === 'function') console[name] = method;
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv);
