@@ -1,9 +1,12 @@
+import type { EngineInput } from '../engine/types.js';
+import { InputEncoder } from './input-codec.js';
 import type { Progress } from './ordered-merge.js';
 import { ADVANCE, type ToWorker } from './pipeline-protocol.js';
 
 /**
  * The items the main thread posts to every pipeline worker (pipeline-pool.ts), numbered from 1 in
- * posting order: recording lines that decoded, and live clock advances. It batches them for
+ * posting order: recording lines that decoded (posted as their decoded inputs), and live clock
+ * advances. It batches them for
  * posting and keeps, for the items some running pipeline has not finished yet, what the pool needs
  * to know about them: the merge progress once an item is finished, the item's engine time (where a
  * lost pipeline's error line goes) and the input bytes posted up to it (the queue bounds).
@@ -30,28 +33,34 @@ export class ItemLog {
   /** Number of the item `meta[0]` describes. */
   private base = 1;
   private totalBytes = 0;
-  private pending: { codes: number[]; recv: number[]; texts: string[]; bytes: number } = { codes: [], recv: [], texts: [], bytes: 0 };
+  private pending: { codes: number[]; recv: number[]; bytes: number } = { codes: [], recv: [], bytes: 0 };
+  /** The inputs of the pending items (one encoder for the run: its interning spans batches). */
+  private readonly encoder = new InputEncoder();
 
-  /** Adds an item (`code` = its stream's index in STREAM_NAMES, or ADVANCE); true when a batch is full. */
-  add(code: number, recv: number, text: string, p: Progress, at: number): boolean {
-    const bytes = code === ADVANCE ? ADVANCE_BYTES : text.length;
+  /**
+   * Adds an item (`code` = its stream's index in STREAM_NAMES, or ADVANCE, which has no input);
+   * `lineBytes` is the length of the recording line it came from (the queue bounds count input as
+   * recorded). True when a batch is full.
+   */
+  add(code: number, recv: number, input: EngineInput | undefined, lineBytes: number, p: Progress, at: number): boolean {
+    const bytes = code === ADVANCE ? ADVANCE_BYTES : lineBytes;
+    if (input !== undefined) this.encoder.add(input);
     this.count++;
     this.totalBytes += bytes;
     this.meta.push({ p, at, bytes: this.totalBytes });
     const b = this.pending;
     b.codes.push(code);
     b.recv.push(recv);
-    b.texts.push(text);
     b.bytes += bytes;
     return b.codes.length >= BATCH_ITEMS || b.bytes >= BATCH_BYTES;
   }
 
-  /** The pending items as one message (the lines joined by "\n"), and how many; undefined when none. */
+  /** The pending items as one message, and how many; undefined when none. */
   takeBatch(): { readonly msg: ToWorker; readonly items: number } | undefined {
     const b = this.pending;
     if (b.codes.length === 0) return undefined;
-    this.pending = { codes: [], recv: [], texts: [], bytes: 0 };
-    const msg: ToWorker = { type: 'items', streams: Uint8Array.from(b.codes), recv: Float64Array.from(b.recv), text: b.texts.join('\n') };
+    this.pending = { codes: [], recv: [], bytes: 0 };
+    const msg: ToWorker = { type: 'items', streams: Uint8Array.from(b.codes), recv: Float64Array.from(b.recv), inputs: this.encoder.take() };
     return { msg, items: b.codes.length };
   }
 

@@ -2,7 +2,7 @@ import { enabledStrategyNames, selectStrategies, type EngineConfig } from '../en
 import { Engine, type EngineSummary, type EngineView, type PipelineSummary } from '../engine/engine.js';
 import { outputBytes } from '../engine/output-lines.js';
 import { Tally } from '../engine/tally.js';
-import type { EngineOutput } from '../engine/types.js';
+import type { EngineInput, EngineOutput } from '../engine/types.js';
 import { STREAM_NAMES } from '../recording/lines.js';
 import type { RawLine } from '../recording/reader.js';
 import { LineDecoder } from './decode.js';
@@ -112,7 +112,7 @@ export class PipelinePool {
     if (!input) return;
     this.bare.push(input, (out) => this.onGap(out));
     const n = this.bare.position.input;
-    this.addItem(STREAM_NAMES.indexOf(line.stream as (typeof STREAM_NAMES)[number]), line.recv_us, line.text, [n, 3, 0], this.bare.now!);
+    this.addItem(STREAM_NAMES.indexOf(line.stream as (typeof STREAM_NAMES)[number]), line.recv_us, input, line.text.length, [n, 3, 0], this.bare.now!);
   }
 
   /** Live: the wall clock reached `us`: every pipeline runs its ticks up to it. */
@@ -120,7 +120,7 @@ export class PipelinePool {
     const now = this.bare.now;
     if (now === undefined || us <= Math.max(now, this.lastAdvance)) return;
     this.lastAdvance = us;
-    this.addItem(ADVANCE, us, '', [this.bare.position.input + 1, 0, us], us);
+    this.addItem(ADVANCE, us, undefined, 0, [this.bare.position.input + 1, 0, us], us);
   }
 
   /**
@@ -239,8 +239,8 @@ export class PipelinePool {
     this.merge.add(this.main, { keys: Float64Array.of(p.input, p.phase, p.step), strategy: -1, bytes: line, ends: Uint32Array.of(line.length), records: [out], views: [view] });
   }
 
-  private addItem(code: number, recv: number, text: string, p: Progress, at: number): void {
-    const full = this.items.add(code, recv, text, p, at);
+  private addItem(code: number, recv: number, input: EngineInput | undefined, lineBytes: number, p: Progress, at: number): void {
+    const full = this.items.add(code, recv, input, lineBytes, p, at);
     this.merge.advance(this.main, p);
     if (full) this.flushItems();
     else this.flushTimer ??= setImmediate(() => this.flushItems());

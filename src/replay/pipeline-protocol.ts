@@ -1,5 +1,6 @@
 import type { EngineConfig } from '../engine/config.js';
 import type { PipelineSummary } from '../engine/engine.js';
+import type { InputBatch } from './input-codec.js';
 
 /**
  * The messages between the main thread and a strategy's pipeline worker (pipeline-pool.ts ↔
@@ -33,10 +34,11 @@ export interface PipelineWorkerTask {
 export type ToWorker =
   /**
    * Items in input order: `streams[i]` is the index of the line's stream in STREAM_NAMES (or
-   * ADVANCE), `recv[i]` its receive time (or the time to advance to), `text` the lines joined by
-   * "\n" (recording lines hold no newline; an ADVANCE item has an empty one).
+   * ADVANCE), `recv[i]` its receive time (or the time to advance to); `inputs` holds the decoded
+   * inputs of the non-ADVANCE items, in order, as numbers (input-codec.ts: the main thread decodes
+   * each line once, every worker rebuilds the same inputs from the same batches).
    */
-  | { readonly type: 'items'; readonly streams: Uint8Array; readonly recv: Float64Array; readonly text: string }
+  | { readonly type: 'items'; readonly streams: Uint8Array; readonly recv: Float64Array; readonly inputs: InputBatch }
   /** No more items: finish the queued ones, then answer `end`. */
   | { readonly type: 'end' }
   /** One output message has been taken. */

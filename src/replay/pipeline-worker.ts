@@ -1,18 +1,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Engine } from '../engine/engine.js';
 import { createKeyframer, outputBytes } from '../engine/output-lines.js';
-import { Tally } from '../engine/tally.js';
 import type { EngineOutput } from '../engine/types.js';
-import { STREAM_NAMES } from '../recording/lines.js';
 import { resolveStrategies } from '../strategies/index.js';
 import { loadStrategyModules } from '../strategies/modules.js';
-import { LineDecoder } from './decode.js';
+import { InputDecoder } from './input-codec.js';
 import { ADVANCE, type FromWorker, type PipelineWorkerTask, type ToWorker } from './pipeline-protocol.js';
 
 /**
  * One strategy's pipeline in its own worker thread (pipeline-pool.ts is the main side). It runs an
- * engine with that one strategy over the items the main thread posts — recording lines, decoded
- * here again exactly as the main thread decoded them, and live clock advances — and sends every
+ * engine with that one strategy over the items the main thread posts — the inputs the main thread
+ * decoded from recording lines (as numbers, input-codec.ts), and live clock advances — and sends every
  * output line back with its merge key and the engine's clock and spot at that moment.
  *
  * Timing of what it sends is part of the isolation rules (ARCHITECTURE.md, "Worker pipelines"):
@@ -31,7 +29,7 @@ async function run(task: PipelineWorkerTask): Promise<void> {
   const port = parentPort!;
   const config = await loadStrategyModules(task.config);
   const engine = new Engine({ config, underlying: task.underlying, strategies: resolveStrategies(config), format: task.format });
-  const decoder = new LineDecoder(task.underlying, new Tally()); // bad lines were counted by the main thread
+  const decoder = new InputDecoder();
   const keyframe = createKeyframer(task.keyframes);
   const stop = new Int32Array(task.stop);
   const finishedCell = new Int32Array(task.finished);
@@ -110,7 +108,10 @@ async function run(task: PipelineWorkerTask): Promise<void> {
       await nextMessage();
       continue;
     }
-    const texts = batch.text.split('\n');
+    // every batch is decoded whole and in order, even when the run stops inside it (the codec's
+    // interning spans batches)
+    const inputs = [...decoder.inputs(batch.inputs)];
+    let next = 0;
     for (let i = 0; i < batch.streams.length; i++) {
       if (Atomics.load(stop, 0) !== 0) {
         done = true;
@@ -123,9 +124,8 @@ async function run(task: PipelineWorkerTask): Promise<void> {
         engine.advanceTo(recv, emit);
         advancing = false;
       } else {
-        const input = decoder.decode({ stream: STREAM_NAMES[code]!, file: 'pipeline', line_no: 0, recv_us: recv, text: texts[i]! });
-        // The main thread posts only lines that decoded: the same inputs, so the same positions.
-        if (!input) throw new Error(`a ${STREAM_NAMES[code]} line the main thread decoded did not decode in the worker`);
+        const input = inputs[next++];
+        if (input === undefined || input.recv_us !== recv) throw new Error(`item ${finished + 1}: the batch's inputs do not match its items`);
         engine.push(input, emit);
       }
       finished++;
