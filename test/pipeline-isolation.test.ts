@@ -13,6 +13,7 @@ import { runLiveCommand } from '../src/cli/live-run.js';
 import { startServer } from '../src/serve/server.js';
 import { startCli } from './helpers/background-cli.js';
 import { ROOT, parseNdjson, runCli, tempDirsPerTest } from './helpers/cli.js';
+import { singleLike } from './helpers/modules.js';
 import { SseTestClient, freePort, httpGet } from './helpers/sse-client.js';
 import { writeMarket } from './helpers/sse-market.js';
 
@@ -25,24 +26,7 @@ const GOOD = ['single', 'vertical', 'fly'];
  * score call happens at the same input in every run: the engine is deterministic).
  */
 function badModule(name: string, after: number, act: string): string {
-  return `let calls = 0;
-const hoard = [];
-export default function ({ makeTileDef }) {
-  return {
-    name: ${JSON.stringify(name)},
-    usesSpot: false,
-    enumerate(u) {
-      const out = [];
-      for (const g of u.listGroups()) for (const k of u.strikes(g)) out.push(makeTileDef(${JSON.stringify(name)}, g.root, g.expiration, g.right, [{ contract: u.get(g.root, g.expiration, g.right, k), ratio: 1 }]));
-      return out;
-    },
-    score(def, value) {
-      if (++calls > ${after}) { ${act} }
-      return value;
-    },
-  };
-}
-`;
+  return singleLike(name, `if (++calls > ${after}) { ${act} } return value;`, 'let calls = 0;\nconst hoard = [];');
 }
 
 /** The version lines of one strategy in an NDJSON text. */

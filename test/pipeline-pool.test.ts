@@ -20,6 +20,7 @@ import { PipelinePool, type PipelinePoolOptions } from '../src/replay/pipeline-p
 import { replayRecording } from '../src/replay/replay.js';
 import { loadStrategyModules } from '../src/strategies/modules.js';
 import { ROOT, tempDirsPerTest } from './helpers/cli.js';
+import { singleLike } from './helpers/modules.js';
 
 const tmp = tempDirsPerTest('heatmap-pool-');
 const OPEN = path.join(ROOT, 'fixtures', 'open-3m');
@@ -57,18 +58,7 @@ describe('a pipeline that cannot keep up with a live feed', () => {
     const dir = await tmp();
     const slow = path.join(dir, 'slow.mjs');
     // 5 ms per score: working all the time, never stalled for long, but far slower than the feed.
-    await writeFile(
-      slow,
-      `const nap = new Int32Array(new SharedArrayBuffer(4));
-export default function ({ makeTileDef }) {
-  return {
-    name: 'slow', usesSpot: false,
-    enumerate(u) { const out = []; for (const g of u.listGroups()) for (const k of u.strikes(g)) out.push(makeTileDef('slow', g.root, g.expiration, g.right, [{ contract: u.get(g.root, g.expiration, g.right, k), ratio: 1 }])); return out; },
-    score(def, value) { Atomics.wait(nap, 0, 0, 5); return value; },
-  };
-}
-`,
-    );
+    await writeFile(slow, singleLike('slow', 'Atomics.wait(nap, 0, 0, 5); return value;', 'const nap = new Int32Array(new SharedArrayBuffer(4));'));
     const config = selectStrategies(await loadStrategyModules(validateConfig({ strategies: { modules: [slow] } })), ['single', 'slow']);
     const c = collector();
     const pool = new PipelinePool({

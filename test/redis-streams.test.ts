@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { startCli } from './helpers/background-cli.js';
 import { startRedisServer, type RedisTestServer } from './helpers/redis-server.js';
+import { singleLike } from './helpers/modules.js';
 
 const REC = 'fixtures/open-3m';
 const STRATEGIES = ['single', 'vertical', 'fly'] as const;
@@ -150,19 +151,7 @@ describe('a strategy that stalls in a pipeline process', () => {
     try {
       const module = path.join(dir, 'spin.mjs');
       // Prices single contracts; from its 3000th score on it never returns.
-      await writeFile(module, `let calls = 0;
-export default function ({ makeTileDef }) {
-  return {
-    name: 'spin', usesSpot: false,
-    enumerate(u) {
-      const out = [];
-      for (const g of u.listGroups()) for (const k of u.strikes(g)) out.push(makeTileDef('spin', g.root, g.expiration, g.right, [{ contract: u.get(g.root, g.expiration, g.right, k), ratio: 1 }]));
-      return out;
-    },
-    score(def, value) { if (++calls > 3000) for (;;) {} return value; },
-  };
-}
-`);
+      await writeFile(module, singleLike('spin', 'if (++calls > 3000) for (;;) {} return value;', 'let calls = 0;'));
       expect((await runCli(['feed', REC, ...redisArgs('spin')])).code).toBe(0);
       const pipe = await runCli(['pipeline', ...redisArgs('spin'), '--strategy-module', module, '--stall-timeout', '2s']);
       expect(pipe.code, pipe.stderr).toBe(0);

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { loadEngineConfig } from '../src/cli/config-file.js';
 import { InputError } from '../src/errors.js';
 import { ROOT, parseNdjson, runCli, tempDirsPerTest } from './helpers/cli.js';
+import { singleLike } from './helpers/modules.js';
 
 const tmp = tempDirsPerTest('heatmap-modules-');
 const OPEN = path.join(ROOT, 'fixtures', 'open-3m');
@@ -41,23 +42,6 @@ interface Version {
 
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
-/** A strategy module's source with the given body for `score` (a single-contract strategy). */
-function singleLike(name: string, score: string, extra = ''): string {
-  return `${extra}
-export default function ({ makeTileDef }) {
-  return {
-    name: ${JSON.stringify(name)},
-    usesSpot: false,
-    enumerate(u) {
-      const out = [];
-      for (const g of u.listGroups()) for (const k of u.strikes(g)) out.push(makeTileDef(${JSON.stringify(name)}, g.root, g.expiration, g.right, [{ contract: u.get(g.root, g.expiration, g.right, k), ratio: 1 }]));
-      return out;
-    },
-    score(def, value) { ${score} },
-  };
-}
-`;
-}
 
 describe('the shipped example modules on fixtures/open-3m', () => {
   it('publish tiles whose values are Σ ratio × leg price, the leg prices being the single stream\'s, from a config outside the repository', async () => {
