@@ -1,4 +1,4 @@
-import type { Mark2, Slot2, TileRow2 } from '../engine/format2.js';
+import type { Format2Version, Mark2, Slot2, TileRow2 } from '../engine/format2.js';
 import { withVersionLine } from '../engine/publisher.js';
 import type { EngineOutput, PublishedLeg, PublishedTile, VersionRecord } from '../engine/types.js';
 
@@ -19,10 +19,10 @@ export class LineRecords {
   record(line: Buffer): EngineOutput {
     const o = JSON.parse(line.toString('utf8')) as EngineOutput;
     if (o.type !== 'version') return o;
-    return withVersionLine(this.format === 1 ? o : this.rebuild(o as unknown as Format2Line), line);
+    return withVersionLine(this.format === 1 ? o : this.rebuild(o as unknown as Format2Version), line);
   }
 
-  private rebuild(v: Format2Line): VersionRecord {
+  private rebuild(v: Format2Version): VersionRecord {
     for (const slot of v.slots) this.slots.set(slot.key, slot);
     for (const m of v.marks) this.register.set(m[0], m);
     const upserts = v.tiles.map((row) => this.tileOf(v.strategy, row));
@@ -46,19 +46,4 @@ export class LineRecords {
     const n = legs[pick ?? newest]!;
     return { key, root: slot.root, expiration: slot.expiration, strategy, right: slot.right, strikes: slot.strikes, legs, value, score, ts_us: n.ts_us, confidence, source: n.source };
   }
-}
-
-/** A format 2 version line, parsed (only what the rebuild reads). */
-interface Format2Line {
-  readonly strategy: string;
-  readonly version: number;
-  readonly at_us: number;
-  readonly reasons: VersionRecord['reasons'];
-  readonly prev_hash: string;
-  readonly hash: string;
-  readonly slots: readonly Slot2[];
-  readonly marks: readonly Mark2[];
-  readonly tiles: readonly TileRow2[];
-  readonly removes: readonly string[];
-  readonly stats: VersionRecord['stats'];
 }

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { startWorker } from '../worker-thread.js';
 import { InputError, RuntimeError, UsageError } from '../errors.js';
 import { enabledStrategyNames, selectStrategies, type EngineConfig } from '../engine/config.js';
 import { Tally } from '../engine/tally.js';
@@ -100,7 +100,6 @@ function before(a: Batch, i: number, b: Batch, j: number): boolean {
 export async function replayInParallel(opts: ParallelReplayOptions): Promise<ReplayOutcome> {
   const order = enabledStrategyNames(opts.config);
   const groups = planWorkers(order, opts.jobs);
-  const workerUrl = new URL('./replay-worker.js', import.meta.url);
   const queues: Batch[][] = groups.map(() => []);
   const done = groups.map(() => -1);
   const summaries: (EngineSummary | undefined)[] = groups.map(() => undefined);
@@ -117,11 +116,7 @@ export async function replayInParallel(opts: ParallelReplayOptions): Promise<Rep
       maxInFlight: 8,
       batchBytes: 1 << 20,
     };
-    // A strategy module's console output must never reach stdout, which carries the NDJSON stream.
-    const worker = new Worker(workerUrl, { workerData: task, stdout: true, stderr: true });
-    worker.stdout.pipe(process.stderr, { end: false });
-    worker.stderr.pipe(process.stderr, { end: false });
-    return worker;
+    return startWorker('replay/replay-worker.js', { workerData: task });
   });
   const post = (w: number, m: ControlMessage, transfer?: ArrayBuffer[]): void => workers[w]!.postMessage(m, transfer);
   const credit = (w: number): void => post(w, { type: 'credit' });

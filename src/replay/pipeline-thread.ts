@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../worker-thread.js';
 import type { EngineView, PipelineSummary } from '../engine/engine.js';
 import type { EngineOutput } from '../engine/types.js';
 import { LineRecords } from './line-records.js';
@@ -54,12 +55,7 @@ export class PipelineThread {
   ) {
     this.done = new Int32Array(task.finished);
     this.records = makeRecords ? new LineRecords(task.format) : undefined;
-    // Built files sit beside this one; under vitest the sources are .ts and the worker is the built one.
-    const url = import.meta.url.endsWith('.ts') ? new URL('../../dist/replay/pipeline-worker.js', import.meta.url) : new URL('./pipeline-worker.js', import.meta.url);
-    // A module's console output must never reach stdout, which carries the NDJSON stream.
-    this.worker = new Worker(url, { workerData: task, resourceLimits: { maxOldGenerationSizeMb: heapMb }, stdout: true, stderr: true });
-    this.worker.stdout.pipe(process.stderr, { end: false });
-    this.worker.stderr.pipe(process.stderr, { end: false });
+    this.worker = startWorker('replay/pipeline-worker.js', { workerData: task, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
     this.worker.on('message', (m: FromWorker) => {
       if (m.type === 'ready' && this.state === 'starting') {
         this.state = 'running';

@@ -5,6 +5,7 @@ import type { EngineOutput } from '../engine/types.js';
 import { resolveStrategies } from '../strategies/index.js';
 import { loadStrategyModules } from '../strategies/modules.js';
 import { InputDecoder } from './input-codec.js';
+import { packLines } from './line-batch.js';
 import { ADVANCE, type FromWorker, type PipelineWorkerTask, type ToWorker } from './pipeline-protocol.js';
 
 /**
@@ -47,7 +48,6 @@ async function run(task: PipelineWorkerTask): Promise<void> {
 
   let keys: number[] = [];
   let lines: Buffer[] = [];
-  let size = 0;
   let views: number[] = [];
   let finished = 0;
   /** Inside `advanceTo`: its ticks belong before the next input, so their key's input is one ahead. */
@@ -58,7 +58,6 @@ async function run(task: PipelineWorkerTask): Promise<void> {
     const p = engine.position;
     keys.push(advancing ? p.input + 1 : p.input, p.phase, p.step);
     lines.push(line);
-    size += line.length + 1;
     views.push(engine.now ?? NaN, engine.spotValue ?? NaN);
   };
   // Only lines cross to the main thread: it rebuilds the records it needs from them (line-records.ts).
@@ -78,16 +77,7 @@ async function run(task: PipelineWorkerTask): Promise<void> {
     return why === undefined ? {} : { noSlots: why };
   };
   const post = (): void => {
-    const ends = new Uint32Array(lines.length);
-    // the bytes are made here, on this thread's core, and handed over without a copy
-    const bytes = Buffer.allocUnsafeSlow(size);
-    let pos = 0;
-    for (let i = 0; i < lines.length; i++) {
-      bytes.set(lines[i]!, pos);
-      pos += lines[i]!.length;
-      bytes[pos++] = 0x0a;
-      ends[i] = pos;
-    }
+    const { bytes, ends } = packLines(lines);
     const packed = Float64Array.from(keys);
     const packedViews = Float64Array.from(views);
     const msg: FromWorker = { type: 'out', finished, keys: packed, bytes, ends, views: packedViews, ...noSlotsOnce() };
@@ -95,7 +85,6 @@ async function run(task: PipelineWorkerTask): Promise<void> {
     if (lines.length > 0) inFlight++;
     keys = [];
     lines = [];
-    size = 0;
     views = [];
   };
 

@@ -7,6 +7,7 @@ import { exitCodeOf } from '../errors.js';
 import { resolveStrategies } from '../strategies/index.js';
 import { loadStrategyModules } from '../strategies/modules.js';
 import { InputDecoder, type InputBatch } from './input-codec.js';
+import { packLines } from './line-batch.js';
 
 /**
  * One worker thread of a parallel replay (parallel-replay.ts): it runs an engine with its share of
@@ -91,16 +92,7 @@ async function run(task: ReplayWorkerTask): Promise<void> {
 
   const send = (done: number): void => {
     const packed = Float64Array.from(keys);
-    const ends = new Uint32Array(lines.length);
-    // the bytes are made here, on the worker's core, and handed over without a copy
-    const bytes = Buffer.allocUnsafeSlow(size + lines.length);
-    let pos = 0;
-    for (let i = 0; i < lines.length; i++) {
-      bytes.set(lines[i]!, pos);
-      pos += lines[i]!.length;
-      bytes[pos++] = 0x0a;
-      ends[i] = pos;
-    }
+    const { bytes, ends } = packLines(lines);
     const msg: WorkerMessage = { type: 'batch', keys: packed, bytes, ends, done, versions };
     port.postMessage(msg, [packed.buffer as ArrayBuffer, ends.buffer as ArrayBuffer, bytes.buffer as ArrayBuffer]);
     inFlight++;

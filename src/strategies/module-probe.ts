@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { EngineConfig } from '../engine/config.js';
 import { InputError } from '../errors.js';
+import { startWorker } from '../worker-thread.js';
 import type { ProbeMessage } from './module-probe-worker.js';
 
 /**
@@ -17,12 +17,7 @@ export const MODULE_LOAD_TIMEOUT_MS = 20_000;
 
 export async function probeStrategyModules(config: EngineConfig, timeoutMs = MODULE_LOAD_TIMEOUT_MS): Promise<void> {
   if (config.strategies.modules.length === 0) return;
-  // Built files sit beside this one; under vitest the sources are .ts and the worker is the built one.
-  const url = import.meta.url.endsWith('.ts') ? new URL('../../dist/strategies/module-probe-worker.js', import.meta.url) : new URL('./module-probe-worker.js', import.meta.url);
-  const worker = new Worker(url, { workerData: config, stdout: true, stderr: true });
-  // A module's console output must never reach stdout, which carries the NDJSON stream.
-  worker.stdout.pipe(process.stderr, { end: false });
-  worker.stderr.pipe(process.stderr, { end: false });
+  const worker = startWorker('strategies/module-probe-worker.js', { workerData: config });
   let current: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   const name = (file: string | undefined): string => (file === undefined ? 'a strategy module' : `strategy module ${path.resolve(file)}`);
