@@ -1,5 +1,6 @@
 import { cp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planWorkers } from '../src/replay/parallel-replay.js';
@@ -159,6 +160,24 @@ describe('heatmap replay --jobs', () => {
     expect(pacedSummary.run.jobs).toBe(1);
     const strip = (s: string) => s.trim().split('\n').slice(0, -1).join('\n');
     expect(strip(paced.stdout) === strip(par.stdout)).toBe(true);
+  }, 60_000);
+
+  it('runs a single strategy in a worker of its own by default (this thread reads), and in this thread with --jobs 1', async () => {
+    const runOf = (out: string) => (JSON.parse(out.trim().split('\n').at(-1)!) as { run: { jobs: number; workers: number } }).run;
+    const strip = (s: string) => s.trim().split('\n').slice(0, -1).join('\n');
+    const args = ['replay', gappy, '--strategies', 'fly', '--keyframes', '5', '--run-info', '--no-progress'];
+    const one = await runCli([...args, '--jobs', '1']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(runOf(one.stdout).workers).toBe(0);
+    expect(one.stdout).toMatch(/"type":"gap"/); // the worker's gap lines are merged in too
+    const auto = await runCli(args);
+    expect(auto.code, auto.stderr).toBe(0);
+    expect(runOf(auto.stdout).workers).toBe(availableParallelism() > 1 ? 1 : 0);
+    const three = await runCli([...args, '--jobs', '3']);
+    expect(three.code, three.stderr).toBe(0);
+    expect(runOf(three.stdout).workers).toBe(1); // at most one per strategy
+    expect(strip(auto.stdout) === strip(one.stdout), 'default differs from --jobs 1').toBe(true);
+    expect(strip(three.stdout) === strip(one.stdout), '--jobs 3 differs from --jobs 1').toBe(true);
   }, 60_000);
 
   it('stops with the same message and exit code as the in-process replay when a stream file cannot be read', async () => {

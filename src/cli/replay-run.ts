@@ -8,7 +8,7 @@ import { readManifest } from '../recording/manifest.js';
 import { replayRecording, type ReplayOutcome } from '../replay/replay.js';
 import type { ConsumerContext, OutputConsumer } from '../replay/consumer.js';
 import { createKeyframer, outputBytes, splitBad, summaryRecord } from '../engine/output-lines.js';
-import { defaultJobs, replayInParallel } from '../replay/parallel-replay.js';
+import { replayInParallel, workerCount } from '../replay/parallel-replay.js';
 import { replayThroughPipelines } from '../replay/pipeline-replay.js';
 import { NdjsonSink } from '../sinks/ndjson.js';
 import { parseSseFlags } from './sse-options.js';
@@ -77,8 +77,8 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
   // Parallel workers only where nothing but the NDJSON stream needs the engines: at --speed max,
   // without --tui, --sse or --parquet. Per-strategy views (--tui, --sse) get worker pipelines, one
   // strategy per thread, so that one strategy never holds back another's versions.
-  const jobs = Math.min(flags.jobs ?? defaultJobs(ctx.strategies.length), ctx.strategies.length);
-  const parallel = jobs > 1 && pacer === undefined && consumers.length === 0;
+  const jobs = workerCount(flags.jobs, ctx.strategies.length);
+  const parallel = jobs > 0 && pacer === undefined && consumers.length === 0;
   const perStrategy = consumers.filter((c) => !c.ordered);
   const ordered = consumers.filter((c) => c.ordered);
   let result: ReplayOutcome;
@@ -167,6 +167,8 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
         lines_per_s: Math.round(result.lines / Math.max(wallMs / 1000, 1e-9)),
         lag_max_ms: pacer ? Math.round(pacer.maxLagMs) : 0,
         jobs: parallel ? jobs : 1,
+        // engine worker threads (0: the engine ran in this thread)
+        workers: parallel ? jobs : 0,
         truncated: result.cuts,
       }
     : undefined;

@@ -50,7 +50,7 @@ export function replayCommand(): Command {
     .option('--keyframes <n>', 'also write a {"type":"snapshot"} line with the full tile set every N versions of a strategy')
     .option(
       '--jobs <n>',
-      'worker threads for the strategies at --speed max without --tui/--sse/--parquet (default: one per core, at most one per strategy; 1 = all in this thread); the output is the same for any N',
+      'worker threads for the strategies at --speed max without --tui/--sse/--parquet (default: one per core, at most one per strategy, while this thread reads and decodes the recording — also for one strategy when there are 2+ cores; 1 = everything in this thread); the output is the same for any N',
     )
     .option('--run-info', 'add a "run" object (path, speed, timings, lag) to the summary line; makes the stream run-specific')
     .option(

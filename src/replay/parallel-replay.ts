@@ -79,6 +79,19 @@ export function defaultJobs(strategyCount: number): number {
   return Math.max(1, Math.min(availableParallelism(), strategyCount));
 }
 
+/**
+ * The engine worker threads of a `--speed max` replay: `--jobs 1` runs everything in this thread,
+ * `--jobs N` (N ≥ 2) up to N workers, at most one per strategy. Without the flag: one worker per
+ * core, at most one per strategy, and a worker even for a single strategy when there is a second
+ * core — this thread then reads and decodes the recording while the worker runs the engine (the
+ * two halves of a one-strategy replay cost about the same). 0 means no worker.
+ */
+export function workerCount(jobsFlag: number | undefined, strategyCount: number): number {
+  if (strategyCount === 0) return 0;
+  if (jobsFlag !== undefined) return jobsFlag > 1 ? Math.min(jobsFlag, strategyCount) : 0;
+  return availableParallelism() > 1 ? defaultJobs(strategyCount) : 0;
+}
+
 interface Batch {
   readonly worker: number;
   readonly keys: Float64Array;
