@@ -265,6 +265,38 @@ describe('the fixtures fold back to their format 1 streams byte for byte', () =>
     });
   }
 
+  it('open-3m: a version line and its upserts stay as published when later versions are written (shared allocations)', async () => {
+    // Version lines share one allocation and upsert rows another (ByteWriter.keep, Float64Slab): a
+    // line or row handed out must never be written again. Keep every record; read them at the end.
+    const keep = async (format: 1 | 2) => {
+      const kept: { bytes: Buffer; text: string; rec: EngineOutput }[] = [];
+      await replayRecording({
+        dir: path.join(ROOT, 'fixtures', 'open-3m'),
+        config: defaultConfig(),
+        format,
+        onOutput: (out) => {
+          const bytes = outputBytes(out);
+          kept.push({ bytes, text: bytes.toString('utf8'), rec: out });
+        },
+      });
+      return kept;
+    };
+    const one = await keep(1);
+    const two = await keep(2);
+    expect(two.length).toBe(one.length);
+    expect(two.filter((k) => k.rec.type === 'version').length).toBeGreaterThan(500);
+    for (const [format, kept] of [[1, one], [2, two]] as const) {
+      for (const [i, k] of kept.entries()) expect(k.bytes.toString('utf8') === k.text, `format ${format}: line ${i} changed after it was published`).toBe(true);
+    }
+    // format 2 records make their tiles only now, from rows kept since publication: they must be
+    // the tiles of the format 1 line of the same version
+    for (const [i, k] of two.entries()) {
+      if (k.rec.type !== 'version') continue;
+      const expected = (JSON.parse(one[i]!.text) as { upserts: unknown }).upserts;
+      expect(JSON.parse(JSON.stringify(k.rec.upserts)), `version line ${i}`).toEqual(expected);
+    }
+  });
+
   it('open-3m: format 2 weighs at most 1/4 of format 1', async () => {
     // the stream without keyframes: the lines of both formats correspond one to one
     const { one: a, two: b } = await replaysOf('open-3m');

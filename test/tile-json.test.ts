@@ -14,6 +14,10 @@ const number = fc.oneof(
   fc.tuple(fc.integer({ min: -(2 ** 53 - 1), max: 2 ** 53 - 1 }), fc.integer({ min: 0, max: 9 })).map(([k, e]) => Math.round((k / 10 ** (e + 6)) * 1e6) / 1e6),
   fc.integer({ min: -1e15, max: 1e15 }).map((k) => k / 1e6),
   fc.double({ min: 3.9e9, max: 4.1e9 }),
+  // around the fast path's edge (|n| < 2³¹), and whole parts of every length below it
+  fc.double({ min: 2.147e9, max: 2.148e9 }),
+  fc.integer({ min: -2_147_483_700, max: 2_147_483_700 }).map((k) => k / 1e6),
+  fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: -999_999_999, max: 999_999_999 })).map(([e, k]) => (k * 10 ** e) / 1e6),
   fc.integer({ min: -1e6, max: 1e6 }).map((n) => n / 100),
   fc.constantFrom(0, -0, 1e21, 1e-7, 5e-324, Number.MAX_SAFE_INTEGER, 1763740811000000),
 );

@@ -13,3 +13,29 @@ export function grown<T extends Column>(a: T, need: number): T {
   b.set(a);
   return b;
 }
+
+/**
+ * Bump allocation of the versions' upsert rows from shared slabs: one large allocation per many
+ * versions instead of one per version (each of those cost an ArrayBuffer, its
+ * zeroing or page faults, and GC bookkeeping). A piece is a view that nothing else ever shares; a
+ * slab is freed by the GC once no piece of it is referenced. Pieces larger than a quarter slab get
+ * an allocation of their own.
+ */
+export class Float64Slab {
+  private slab = new Float64Array(0);
+  private pos = 0;
+
+  constructor(private readonly size = 1 << 17) {}
+
+  /** A zero-filled array of `n` numbers. */
+  take(n: number): Float64Array {
+    if (n > this.size >> 2) return new Float64Array(n);
+    if (this.pos + n > this.slab.length) {
+      this.slab = new Float64Array(this.size);
+      this.pos = 0;
+    }
+    const a = this.slab.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return a;
+  }
+}

@@ -32,9 +32,12 @@ const OPEN_SLOTS = Buffer.from('"slots":[');
 const OPEN_MARKS = Buffer.from('],"marks":[');
 const OPEN_TILES = Buffer.from('],"tiles":[');
 const CLOSE = Buffer.from('],"removes":[]');
+const HASH_HEX = 64;
+const HASH_CLOSE = Buffer.from('",');
 
 export class Format2Writer {
   private readonly strategyJson: string;
+  /** The version lines, one after another (`keep`): a line is never written again once returned. */
   private readonly out = new ByteWriter(1 << 20);
   /** Per slot: `["<key>",`, set when the slot's identity has gone out. */
   private readonly rowHeads: (Buffer | undefined)[] = [];
@@ -69,6 +72,14 @@ export class Format2Writer {
     // packed arrays, grown by push: assigning far past the end would turn them into dictionaries
     while (this.rowHeads.length < t.size) this.rowHeads.push(undefined);
     o.reset();
+    // The line is written in place, in order: the lead with room for the hash, the canonical
+    // body's rest, the stats; the hash is filled in once the body is written (it is 64 hex digits).
+    const head = `"format":2,"strategy":${this.strategyJson},"version":${p.version},"at_us":${num(p.at_us)},"reasons":${JSON.stringify(p.reasons)}`;
+    o.text(`{"type":"version",${head},"prev_hash":${JSON.stringify(p.prev_hash)},"hash":"`);
+    const hashAt = o.length;
+    o.skip(HASH_HEX);
+    o.bytes(HASH_CLOSE);
+    const bodyAt = o.length;
     o.bytes(OPEN_SLOTS);
     // Pass 1: identities of first-time slots, and the register.
     const changed: number[] = [];
@@ -136,19 +147,12 @@ export class Format2Writer {
       off += ROW_HEAD + ROW_LEG * (t.legStart[s + 1]! - t.legStart[s]!);
     }
     o.bytes(CLOSE);
-    const rest = o.view();
-    const head = `"format":2,"strategy":${this.strategyJson},"version":${p.version},"at_us":${num(p.at_us)},"reasons":${JSON.stringify(p.reasons)}`;
     // Canonical body: everything but type, prev_hash, hash and stats, as written (ARCHITECTURE.md).
-    const hash = chainHash(p.prev_hash, `{${head},`, rest, '}');
+    const hash = chainHash(p.prev_hash, `{${head},`, o.view().subarray(bodyAt), '}');
+    o.asciiAt(hashAt, hash);
     const s = p.stats;
-    const lead = `{"type":"version",${head},"prev_hash":${JSON.stringify(p.prev_hash)},"hash":"${hash}",`;
-    const tail = `,"stats":{"slots":${num(s.slots)},"populated":${num(s.populated)},"changed":${num(s.changed)}}}`;
-    const leadBytes = Buffer.byteLength(lead);
-    const line = Buffer.allocUnsafe(leadBytes + rest.length + tail.length);
-    line.write(lead, 0, 'utf8');
-    rest.copy(line, leadBytes);
-    line.write(tail, leadBytes + rest.length, 'latin1');
-    return { hash, line };
+    o.ascii(`,"stats":{"slots":${num(s.slots)},"populated":${num(s.populated)},"changed":${num(s.changed)}}}`);
+    return { hash, line: o.keep() };
   }
 
   /** The snapshot of the published state: `tiles` are the canonical tiles sorted by key. */

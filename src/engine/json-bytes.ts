@@ -10,33 +10,48 @@
  */
 export class ByteWriter {
   private buf: Buffer;
-  /** Bytes written since the last `reset`. */
-  pos = 0;
+  /** Where the current text starts: bytes before it were handed out by `keep` (never written again). */
+  private start = 0;
+  /** Where the next byte goes. */
+  private pos = 0;
 
-  constructor(initialBytes = 1 << 16) {
-    this.buf = Buffer.allocUnsafe(initialBytes);
+  constructor(private readonly initialBytes = 1 << 16) {
+    this.buf = Buffer.allocUnsafeSlow(initialBytes);
   }
 
-  /** Starts over (the bytes of the previous text are overwritten by the next). */
+  /** Bytes written since the last `reset` or `keep`. */
+  get length(): number {
+    return this.pos - this.start;
+  }
+
+  /** Starts the current text over (its bytes are overwritten by the next). */
   reset(): void {
-    this.pos = 0;
+    this.pos = this.start;
   }
 
-  /** The bytes written since `reset`: a view that the next write may overwrite. */
+  /** The current text: a view that the next write after a `reset` may overwrite. */
   view(): Buffer {
-    return this.buf.subarray(0, this.pos);
+    return this.buf.subarray(this.start, this.pos);
   }
 
-  /** The bytes written since `start`, copied into a buffer of their own. */
-  copyFrom(start: number): Buffer {
-    return Buffer.from(this.buf.subarray(start, this.pos));
+  /**
+   * The current text as bytes of its own, never written again: the next text goes after them, in
+   * the same allocation while it has room (many version lines share one allocation, no copy).
+   */
+  keep(): Buffer {
+    const b = this.buf.subarray(this.start, this.pos);
+    this.start = this.pos;
+    return b;
   }
 
   room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(bigger, 0, 0, this.pos);
+    const used = this.pos - this.start;
+    const bigger = Buffer.allocUnsafeSlow(Math.max(this.initialBytes, 2 * (used + n)));
+    this.buf.copy(bigger, 0, this.start, this.pos);
     this.buf = bigger;
+    this.start = 0;
+    this.pos = used;
   }
 
   byte(b: number): void {
@@ -56,16 +71,64 @@ export class ByteWriter {
     for (let i = 0; i < text.length; i++) this.buf[this.pos++] = text.charCodeAt(i);
   }
 
+  /** Leaves `n` bytes to be filled in later (`asciiAt`). */
+  skip(n: number): void {
+    this.room(n);
+    this.pos += n;
+  }
+
+  /** ASCII text over bytes of the current text already written (or skipped), `at` bytes into it. */
+  asciiAt(at: number, text: string): void {
+    const o = this.start + at;
+    for (let i = 0; i < text.length; i++) this.buf[o + i] = text.charCodeAt(i);
+  }
+
   /** Any text, UTF-8 encoded. */
   text(s: string): void {
     this.room(s.length * 3);
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
-  /** A number as `JSON.stringify` writes it. */
+  /**
+   * A number as `JSON.stringify` writes it. The common case first: |n| < 2³¹ with at most 6
+   * decimals (values, scores, confidences, prices, strikes): as in `decimal`, from k = n × 10⁶, but
+   * two digits at a time and the fraction's trailing zeros dropped after writing all six. The rest
+   * as `integer` (µs times) or `decimal`.
+   */
   number(n: number): void {
-    if (Number.isSafeInteger(n)) this.integer(n);
-    else this.decimal(n);
+    const k = Math.round(n * 1e6);
+    if (k / 1e6 !== n || !(Math.abs(n) < SMALL)) {
+      if (Number.isSafeInteger(n)) this.integer(n);
+      else this.decimal(n);
+      return;
+    }
+    this.room(24);
+    const buf = this.buf;
+    let pos = this.pos;
+    let a = k;
+    if (a < 0) {
+      buf[pos++] = 0x2d; // -
+      a = -a;
+    }
+    const whole = (a / 1e6) | 0;
+    const frac = a - whole * 1e6; // an integer < 10⁶
+    pos = writeUint31(buf, pos, whole);
+    if (frac !== 0) {
+      buf[pos] = 0x2e; // .
+      const hi = (frac / 10000) | 0;
+      const rest = frac - hi * 10000;
+      const mid = (rest / 100) | 0;
+      const lo = rest - mid * 100;
+      buf[pos + 1] = PAIRS[2 * hi]!;
+      buf[pos + 2] = PAIRS[2 * hi + 1]!;
+      buf[pos + 3] = PAIRS[2 * mid]!;
+      buf[pos + 4] = PAIRS[2 * mid + 1]!;
+      buf[pos + 5] = PAIRS[2 * lo]!;
+      buf[pos + 6] = PAIRS[2 * lo + 1]!;
+      pos += 7;
+      while (buf[pos - 1] === 0x30) pos--; // no trailing zeros (frac ≠ 0: a digit before them is not 0)
+    }
+    this.pos = pos;
   }
 
   /** A safe integer (−0 is written `0`, as `String(-0)` does). */
@@ -133,12 +196,39 @@ export class ByteWriter {
   }
 }
 
+/** `number`'s fast path takes |n| below this: the whole part fits `writeUint31` (and `decimal`'s proof holds below 4·10⁹). */
+const SMALL = 0x80000000;
+
+/** The two ASCII digits of 0 … 99, at 2i and 2i + 1. */
+const PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  PAIRS[2 * i] = 0x30 + ((i / 10) | 0);
+  PAIRS[2 * i + 1] = 0x30 + (i % 10);
+}
+
 /** 0 ≤ n < 2³¹ in decimal at `pos`, integer arithmetic only; returns the position after it. */
 function writeUint31(buf: Buffer, pos: number, n: number): number {
   let v = n | 0;
-  let count = 1;
-  for (let p = 10; p <= v && count < 10; p *= 10) count++;
-  return writePadded(buf, pos, v, count);
+  if (v < 10) {
+    buf[pos] = 0x30 + v;
+    return pos + 1;
+  }
+  let count = 2;
+  for (let p = 100; p <= v && count < 10; p *= 10) count++;
+  const end = pos + count;
+  let i = end;
+  while (v >= 100) {
+    const q = (v / 100) | 0;
+    const r = v - q * 100;
+    buf[--i] = PAIRS[2 * r + 1]!;
+    buf[--i] = PAIRS[2 * r]!;
+    v = q;
+  }
+  if (v >= 10) {
+    buf[--i] = PAIRS[2 * v + 1]!;
+    buf[--i] = PAIRS[2 * v]!;
+  } else buf[--i] = 0x30 + v;
+  return end;
 }
 
 /** 0 ≤ n < 10^count (count ≤ 9) in exactly `count` digits, zero-padded; returns the position after them. */

@@ -166,8 +166,7 @@ export class Publisher {
   }
 
   private commit(staging: StagingHeatmap, nowUs: number, reasons: PublishReason[]): VersionRecord {
-    const rows = staging.takeChanged();
-    this.canonicalTiles.adopt(rows);
+    const rows = staging.takeChanged(); // (now canonical: staging adopts them as it takes them)
     const version = this.versionNo + 1;
     const prevHash = this.lastHash;
     const stats = { slots: staging.slots, populated: staging.populated, changed: rows.count };

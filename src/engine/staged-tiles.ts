@@ -1,4 +1,4 @@
-import { grown } from './columns.js';
+import { Float64Slab, grown } from './columns.js';
 import { skewFactor } from './confidence.js';
 import { M_CONFIDENCE, M_EVENT_US, M_HAS, M_PRICE, M_SEQ, M_SOURCE, MARK_STRIDE, sourceCode, type LegMarks } from './marks.js';
 import type { SlotTable } from './slot-table.js';
@@ -46,6 +46,8 @@ export class StagedTiles {
   changedCount = 0;
   /** Σ|Δscore| over the changed tiles, summed in the order they changed. */
   deltaSum = 0;
+  /** Where the versions' upsert rows are allocated. */
+  private readonly rowSlab = new Float64Slab();
 
   constructor(
     private readonly strategy: Strategy,
@@ -70,7 +72,7 @@ export class StagedTiles {
 
   /**
    * Takes the changed tiles and resets change tracking: their staged state, sorted by key, as a
-   * version's upsert rows.
+   * version's upsert rows, which become the canonical tiles (the publisher's commit).
    */
   take(): UpsertRows {
     const t = this.table;
@@ -80,29 +82,52 @@ export class StagedTiles {
       const s = order[i]!;
       size += ROW_HEAD + ROW_LEG * (t.legStart[s + 1]! - t.legStart[s]!);
     }
-    const data = new Float64Array(size);
+    const data = this.rowSlab.take(size);
     const m = this.marks.cols;
+    const canon = this.canonical;
+    canon.reserve();
+    const cst = canon.st;
+    const clegs = canon.legs;
+    const st = this.st;
     let off = 0;
     for (let i = 0; i < order.length; i++) {
       const s = order[i]!;
       this.changed[s] = 0;
-      const st = this.st;
       const o = s * STRIDE;
       st[o + DELTA] = 0;
+      const value = st[o]!;
+      const score = st[o + 1]!;
+      const confidence = st[o + 2]!;
+      const tsUs = st[o + 3]!;
+      const source = st[o + 4]!;
       data[off] = s;
-      data[off + 1] = st[o]!;
-      data[off + 2] = st[o + 1]!;
-      data[off + 3] = st[o + 2]!;
-      data[off + 4] = st[o + 3]!;
-      data[off + 5] = st[o + 4]!;
+      data[off + 1] = value;
+      data[off + 2] = score;
+      data[off + 3] = confidence;
+      data[off + 4] = tsUs;
+      data[off + 5] = source;
       off += ROW_HEAD;
+      // the row becomes canonical in the same pass
+      canon.adoptRow(s);
+      const co = s * CANON_STRIDE;
+      cst[co + 1] = value;
+      cst[co + 2] = score;
+      cst[co + 3] = confidence;
+      cst[co + 4] = tsUs;
+      cst[co + 5] = source;
       // A populated tile's legs carry the current marks: every mark change re-derives it.
       for (let l = t.legStart[s]!, end = t.legStart[s + 1]!; l < end; l++) {
         const mo = t.legTicker[l]! * MARK_STRIDE;
-        data[off] = m[mo + M_PRICE]!;
-        data[off + 1] = m[mo + M_EVENT_US]!;
-        data[off + 2] = m[mo + M_SOURCE]!;
+        const price = m[mo + M_PRICE]!;
+        const eventUs = m[mo + M_EVENT_US]!;
+        const src = m[mo + M_SOURCE]!;
+        data[off] = price;
+        data[off + 1] = eventUs;
+        data[off + 2] = src;
         off += ROW_LEG;
+        clegs[l * CANON_LEG] = price;
+        clegs[l * CANON_LEG + 1] = eventUs;
+        clegs[l * CANON_LEG + 2] = src;
       }
     }
     this.changedCount = 0;

@@ -129,8 +129,9 @@ export class StagingHeatmap {
   }
 
   /**
-   * Takes the changed tiles and resets change tracking; only the publisher calls this. Returns
-   * their staged state, sorted by key, as a version's upsert rows.
+   * Takes the changed tiles and resets change tracking; only the publisher calls this, when it
+   * commits. Returns their staged state, sorted by key, as a version's upsert rows, and makes
+   * them the canonical tiles.
    */
   takeChanged(): UpsertRows {
     this.flush();

@@ -73,8 +73,9 @@ export const CANON_STRIDE = 8;
 export const CANON_LEG = 4;
 
 /**
- * The canonical (last published) state of every slot. Only the publisher writes it (`adopt`);
- * staging reads it to tell changed tiles from unchanged ones. A slot's numbers sit side by side
+ * The canonical (last published) state of every slot. It changes only when the publisher takes a
+ * version's rows from staging (`StagedTiles.take`, which adopts them as it takes them); staging
+ * reads it to tell changed tiles from unchanged ones. A slot's numbers sit side by side
  * (`st`, `CANON_STRIDE` per slot; `legs`, `CANON_LEG` per leg of the slot table), so comparing a
  * tile with its canonical state touches one or two cache lines.
  */
@@ -95,34 +96,24 @@ export class CanonicalTiles {
     return s * CANON_STRIDE < this.st.length && this.st[s * CANON_STRIDE] === 1;
   }
 
-  /** Makes a version's upserts canonical. */
-  adopt(rows: UpsertRows): void {
+  /**
+   * Makes version rows canonical, one row at a time, as they are taken from staging
+   * (`StagedTiles.take` writes each row here and into the version's rows in the same pass): first
+   * `reserve` for the table's current size, then `adoptRow` per row; `st`/`legs` are then written
+   * directly at the slot's offsets.
+   */
+  reserve(): void {
     const t = this.table;
     this.st = grown(this.st, t.size * CANON_STRIDE);
     this.legs = grown(this.legs, t.legCount * CANON_LEG);
-    const st = this.st;
-    const legs = this.legs;
-    const d = rows.data;
-    let off = 0;
-    for (let i = 0; i < rows.count; i++) {
-      const s = d[off]!;
-      const o = s * CANON_STRIDE;
-      if (st[o] !== 1) {
-        st[o] = 1;
-        this.published++;
-      }
-      st[o + 1] = d[off + 1]!;
-      st[o + 2] = d[off + 2]!;
-      st[o + 3] = d[off + 3]!;
-      st[o + 4] = d[off + 4]!;
-      st[o + 5] = d[off + 5]!;
-      off += ROW_HEAD;
-      for (let l = t.legStart[s]!, end = t.legStart[s + 1]!; l < end; l++) {
-        legs[l * CANON_LEG] = d[off]!;
-        legs[l * CANON_LEG + 1] = d[off + 1]!;
-        legs[l * CANON_LEG + 2] = d[off + 2]!;
-        off += ROW_LEG;
-      }
+  }
+
+  /** Counts slot `s` as published (its numbers are written by the caller, see `reserve`). */
+  adoptRow(s: number): void {
+    const o = s * CANON_STRIDE;
+    if (this.st[o] !== 1) {
+      this.st[o] = 1;
+      this.published++;
     }
   }
 
