@@ -1,7 +1,7 @@
 import { grown } from './columns.js';
 import { byCodeUnits, snapshotBody2, type Format2Snapshot } from './format2.js';
 import { chainHash } from './hash.js';
-import { ByteWriter } from './json-bytes.js';
+import { ByteWriter, NUMBER_MAX, putInteger, putNumber } from './json-bytes.js';
 import { sourceName, type LegMarks } from './marks.js';
 import type { SlotTable } from './slot-table.js';
 import { ROW_HEAD, ROW_LEG, type UpsertRows } from './tile-columns.js';
@@ -127,24 +127,31 @@ export class Format2Writer {
       o.byte(0x5d); // ]
     }
     o.bytes(OPEN_TILES);
-    // Pass 2: the rows.
+    // Pass 2: the rows, straight into the buffer (one bounds check per row).
     off = 0;
     for (let i = 0; i < p.rows.count; i++) {
       const s = d[off]!;
-      if (i > 0) o.byte(0x2c);
-      o.bytes(this.rowHeads[s]!);
-      o.number(d[off + 1]!);
-      o.byte(0x2c);
-      o.number(d[off + 2]!); // a null score is NaN, written `null`
-      o.byte(0x2c);
-      o.number(d[off + 3]!);
-      const newest = this.newestLegIndex(s, d, off);
+      const head = this.rowHeads[s]!;
+      const buf = o.open(head.length + ROW_TEXT_MAX);
+      let pos = o.cursor;
+      if (i > 0) buf[pos++] = 0x2c; // ,
+      buf.set(head, pos);
+      pos += head.length;
+      pos = putNumber(buf, pos, d[off + 1]!);
+      buf[pos++] = 0x2c;
+      pos = putNumber(buf, pos, d[off + 2]!); // a null score is NaN, written `null`
+      buf[pos++] = 0x2c;
+      pos = putNumber(buf, pos, d[off + 3]!);
+      const legs = legStart[s + 1]! - legStart[s]!;
+      const newest = newestLegIndex(d, off, legs);
+      if (newest === NO_LEG) this.badRow(s, d, off, legs);
       if (newest >= 0) {
-        o.byte(0x2c);
-        o.integer(newest);
+        buf[pos++] = 0x2c;
+        pos = putInteger(buf, pos, newest);
       }
-      o.byte(0x5d);
-      off += ROW_HEAD + ROW_LEG * (t.legStart[s + 1]! - t.legStart[s]!);
+      buf[pos++] = 0x5d; // ]
+      o.cursor = pos;
+      off += ROW_HEAD + ROW_LEG * legs;
     }
     o.bytes(CLOSE);
     // Canonical body: everything but type, prev_hash, hash and stats, as written (ARCHITECTURE.md).
@@ -182,25 +189,16 @@ export class Format2Writer {
     changed.push(id);
   }
 
-  /**
-   * The index of the leg whose ts_us/source a fold must take, when it is not the fold's default (the
-   * first leg with the greatest ts_us); −1 when the default gives the tile's own. Legs with equal
-   * ts_us are ordered by seq in staging, which a tile does not carry: when the default leg has
-   * another source, the tile's newest leg is the first leg with the tile's (ts_us, source).
-   */
-  private newestLegIndex(s: number, d: Float64Array, off: number): number {
-    const n = this.table.legStart[s + 1]! - this.table.legStart[s]!;
-    const key = (): string => this.table.defs[s]!.key;
-    if (n === 0) throw new Error(`format 2: tile ${key()} has no legs`);
+  /** Throws for a row `newestLegIndex` found no leg for: an engine bug, said with the tile's key. */
+  private badRow(s: number, d: Float64Array, off: number, legs: number): never {
+    const key = this.table.defs[s]!.key;
+    if (legs === 0) throw new Error(`format 2: tile ${key} has no legs`);
     const tsUs = d[off + 4]!;
-    const source = d[off + 5]!;
     const leg = off + ROW_HEAD;
     let first = 0;
-    for (let i = 1; i < n; i++) if (d[leg + i * ROW_LEG + 1]! > d[leg + first * ROW_LEG + 1]!) first = i;
-    if (!sameNumber(d[leg + first * ROW_LEG + 1]!, tsUs)) throw new Error(`format 2: tile ${key()} has ts_us ${tsUs}, its newest leg ${d[leg + first * ROW_LEG + 1]}`);
-    if (d[leg + first * ROW_LEG + 2] === source) return -1;
-    for (let i = first + 1; i < n; i++) if (d[leg + i * ROW_LEG + 1] === tsUs && d[leg + i * ROW_LEG + 2] === source) return i;
-    throw new Error(`format 2: tile ${key()} has source ${sourceName(source)}, no leg at its ts_us has it`);
+    for (let i = 1; i < legs; i++) if (d[leg + i * ROW_LEG + 1]! > d[leg + first * ROW_LEG + 1]!) first = i;
+    if (!sameNumber(d[leg + first * ROW_LEG + 1]!, tsUs)) throw new Error(`format 2: tile ${key} has ts_us ${tsUs}, its newest leg ${d[leg + first * ROW_LEG + 1]}`);
+    throw new Error(`format 2: tile ${key} has source ${sourceName(d[off + 5]!)}, no leg at its ts_us has it`);
   }
 
   /** A slot's identity (DESIGN §3.1 `slots`); the stream's strategy is the tile's. */
@@ -232,6 +230,31 @@ export class Format2Writer {
     this.regSeenIn = grown(this.regSeenIn, n);
     while (this.tickerJson.length < this.regHas.length) this.tickerJson.push(undefined);
   }
+}
+
+/** Room a format 2 row needs besides its head: three numbers, the leg index, punctuation. */
+const ROW_TEXT_MAX = 4 * NUMBER_MAX + 8;
+/** `newestLegIndex` found no leg with the row's ts_us and source (an engine bug). */
+const NO_LEG = -2;
+
+/**
+ * The index of the leg whose ts_us/source a fold must take, when it is not the fold's default (the
+ * first leg with the greatest ts_us); −1 when the default gives the tile's own. Legs with equal
+ * ts_us are ordered by seq in staging, which a tile does not carry: when the default leg has
+ * another source, the tile's newest leg is the first leg with the tile's (ts_us, source).
+ * `NO_LEG` when there is no such leg (`Format2Writer.badRow` says why).
+ */
+function newestLegIndex(d: Float64Array, off: number, legs: number): number {
+  if (legs === 0) return NO_LEG;
+  const tsUs = d[off + 4]!;
+  const source = d[off + 5]!;
+  const leg = off + ROW_HEAD;
+  let first = 0;
+  for (let i = 1; i < legs; i++) if (d[leg + i * ROW_LEG + 1]! > d[leg + first * ROW_LEG + 1]!) first = i;
+  if (!sameNumber(d[leg + first * ROW_LEG + 1]!, tsUs)) return NO_LEG;
+  if (d[leg + first * ROW_LEG + 2] === source) return -1;
+  for (let i = first + 1; i < legs; i++) if (d[leg + i * ROW_LEG + 1] === tsUs && d[leg + i * ROW_LEG + 2] === source) return i;
+  return NO_LEG;
 }
 
 /** `JSON.stringify`'s number text: `String(n)` for finite numbers, `null` otherwise. */

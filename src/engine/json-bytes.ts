@@ -89,111 +89,126 @@ export class ByteWriter {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
-  /**
-   * A number as `JSON.stringify` writes it. The common case first: |n| < 2³¹ with at most 6
-   * decimals (values, scores, confidences, prices, strikes): as in `decimal`, from k = n × 10⁶, but
-   * two digits at a time and the fraction's trailing zeros dropped after writing all six. The rest
-   * as `integer` (µs times) or `decimal`.
-   */
+  /** A number as `JSON.stringify` writes it (`putNumber`). */
   number(n: number): void {
-    const k = Math.round(n * 1e6);
-    if (k / 1e6 !== n || !(Math.abs(n) < SMALL)) {
-      if (Number.isSafeInteger(n)) this.integer(n);
-      else this.decimal(n);
-      return;
-    }
-    this.room(24);
-    const buf = this.buf;
-    let pos = this.pos;
-    let a = k;
-    if (a < 0) {
-      buf[pos++] = 0x2d; // -
-      a = -a;
-    }
-    const whole = (a / 1e6) | 0;
-    const frac = a - whole * 1e6; // an integer < 10⁶
-    pos = writeUint31(buf, pos, whole);
-    if (frac !== 0) {
-      buf[pos] = 0x2e; // .
-      const hi = (frac / 10000) | 0;
-      const rest = frac - hi * 10000;
-      const mid = (rest / 100) | 0;
-      const lo = rest - mid * 100;
-      buf[pos + 1] = PAIRS[2 * hi]!;
-      buf[pos + 2] = PAIRS[2 * hi + 1]!;
-      buf[pos + 3] = PAIRS[2 * mid]!;
-      buf[pos + 4] = PAIRS[2 * mid + 1]!;
-      buf[pos + 5] = PAIRS[2 * lo]!;
-      buf[pos + 6] = PAIRS[2 * lo + 1]!;
-      pos += 7;
-      while (buf[pos - 1] === 0x30) pos--; // no trailing zeros (frac ≠ 0: a digit before them is not 0)
-    }
-    this.pos = pos;
+    this.room(NUMBER_MAX);
+    this.pos = putNumber(this.buf, this.pos, n);
   }
 
-  /** A safe integer (−0 is written `0`, as `String(-0)` does). */
+  /** A safe integer (`putInteger`). */
   integer(n: number): void {
-    this.room(17);
-    const buf = this.buf;
-    let pos = this.pos;
-    if (n < 0) {
-      buf[pos++] = 0x2d; // -
-      n = -n;
-    }
-    if (n < 0x80000000) pos = writeUint31(buf, pos, n);
-    else {
-      // µs times (16 digits): two int32 halves, so the digits come from integer division
-      let hi = Math.floor(n / 1e8);
-      let lo = n - hi * 1e8;
-      if (lo < 0) {
-        hi--; // never for a safe integer (n / 1e8 is exact enough), but cheap to be sure
-        lo += 1e8;
-      }
-      pos = writeUint31(buf, pos, hi);
-      pos = writePadded(buf, pos, lo, 8);
-    }
-    this.pos = pos;
+    this.room(NUMBER_MAX);
+    this.pos = putInteger(this.buf, this.pos, n);
   }
 
   /**
-   * A number with at most 6 decimals, written from the integer k = n × 10⁶ without `String(n)`'s
-   * search for the shortest digits. When k / 10⁶ is n and |n| < 4·10⁹, the decimal k / 10⁶ is that
-   * shortest text: n is the double nearest to it, and every other decimal with as few digits is a
-   * multiple of 10⁻⁶ away, more than n's ULP (< 10⁻⁶). Anything else goes through `String`.
+   * For writers of many small pieces in a row (format 2 rows): room for `n` more bytes, then the
+   * buffer to write them into directly from `cursor` on; set `cursor` after them. Nothing else may
+   * be written in between.
    */
-  decimal(n: number): void {
-    const k = Math.round(n * 1e6);
-    if (k / 1e6 !== n || !(Math.abs(n) < 4e9)) {
-      this.ascii(Number.isFinite(n) ? String(n) : 'null');
-      return;
-    }
-    this.room(24);
-    const buf = this.buf;
-    let pos = this.pos;
-    let a = k;
-    if (a < 0) {
-      buf[pos++] = 0x2d; // -
-      a = -a;
-    }
-    const whole = Math.floor(a / 1e6);
-    let frac = a - whole * 1e6; // an integer < 10⁶
-    if (whole < 0x80000000) pos = writeUint31(buf, pos, whole);
-    else {
-      const hi = Math.floor(whole / 1e8);
-      pos = writeUint31(buf, pos, hi);
-      pos = writePadded(buf, pos, whole - hi * 1e8, 8);
-    }
-    if (frac !== 0) {
-      buf[pos++] = 0x2e; // .
-      let places = 6;
-      for (let q = (frac / 10) | 0; frac === q * 10; q = (frac / 10) | 0) {
-        frac = q; // no trailing zeros
-        places--;
-      }
-      pos = writePadded(buf, pos, frac, places);
-    }
+  open(n: number): Buffer {
+    this.room(n);
+    return this.buf;
+  }
+
+  /** Where the next byte goes in the buffer `open` returned. */
+  get cursor(): number {
+    return this.pos;
+  }
+  set cursor(pos: number) {
     this.pos = pos;
   }
+}
+
+/** The most bytes `putNumber` writes (`String(n)` of a double is at most 24 characters). */
+export const NUMBER_MAX = 25;
+
+/**
+ * Writes a number at `pos` as `JSON.stringify` writes it (`null` when not finite) and returns the
+ * position after it; `buf` must have `NUMBER_MAX` bytes of room. The common case first: |n| < 2³¹
+ * with at most 6 decimals (values, scores, confidences, prices, strikes), as in `putDecimal` from
+ * k = n × 10⁶, but two digits at a time and the fraction's trailing zeros dropped after writing
+ * all six. The rest as `putInteger` (µs times) or `putDecimal`.
+ */
+export function putNumber(buf: Buffer, pos: number, n: number): number {
+  const k = Math.round(n * 1e6);
+  if (k / 1e6 !== n || !(Math.abs(n) < SMALL)) return Number.isSafeInteger(n) ? putInteger(buf, pos, n) : putDecimal(buf, pos, n);
+  let a = k;
+  if (a < 0) {
+    buf[pos++] = 0x2d; // -
+    a = -a;
+  }
+  const whole = (a / 1e6) | 0;
+  const frac = a - whole * 1e6; // an integer < 10⁶
+  pos = writeUint31(buf, pos, whole);
+  if (frac !== 0) {
+    buf[pos] = 0x2e; // .
+    const hi = (frac / 10000) | 0;
+    const rest = frac - hi * 10000;
+    const mid = (rest / 100) | 0;
+    const lo = rest - mid * 100;
+    buf[pos + 1] = PAIRS[2 * hi]!;
+    buf[pos + 2] = PAIRS[2 * hi + 1]!;
+    buf[pos + 3] = PAIRS[2 * mid]!;
+    buf[pos + 4] = PAIRS[2 * mid + 1]!;
+    buf[pos + 5] = PAIRS[2 * lo]!;
+    buf[pos + 6] = PAIRS[2 * lo + 1]!;
+    pos += 7;
+    while (buf[pos - 1] === 0x30) pos--; // no trailing zeros (frac ≠ 0: a digit before them is not 0)
+  }
+  return pos;
+}
+
+/** A safe integer at `pos` (−0 is written `0`, as `String(-0)` does); returns the position after it. */
+export function putInteger(buf: Buffer, pos: number, n: number): number {
+  if (n < 0) {
+    buf[pos++] = 0x2d; // -
+    n = -n;
+  }
+  if (n < 0x80000000) return writeUint31(buf, pos, n);
+  // µs times (16 digits): two int32 halves, so the digits come from integer division
+  let hi = Math.floor(n / 1e8);
+  let lo = n - hi * 1e8;
+  if (lo < 0) {
+    hi--; // never for a safe integer (n / 1e8 is exact enough), but cheap to be sure
+    lo += 1e8;
+  }
+  pos = writeUint31(buf, pos, hi);
+  return writePadded(buf, pos, lo, 8);
+}
+
+/**
+ * A number with at most 6 decimals, written from the integer k = n × 10⁶ without `String(n)`'s
+ * search for the shortest digits. When k / 10⁶ is n and |n| < 4·10⁹, the decimal k / 10⁶ is that
+ * shortest text: n is the double nearest to it, and every other decimal with as few digits is a
+ * multiple of 10⁻⁶ away, more than n's ULP (< 10⁻⁶). Anything else goes through `String`.
+ */
+function putDecimal(buf: Buffer, pos: number, n: number): number {
+  const k = Math.round(n * 1e6);
+  if (k / 1e6 !== n || !(Math.abs(n) < 4e9)) return pos + buf.write(Number.isFinite(n) ? String(n) : 'null', pos, 'latin1');
+  let a = k;
+  if (a < 0) {
+    buf[pos++] = 0x2d; // -
+    a = -a;
+  }
+  const whole = Math.floor(a / 1e6);
+  let frac = a - whole * 1e6; // an integer < 10⁶
+  if (whole < 0x80000000) pos = writeUint31(buf, pos, whole);
+  else {
+    const hi = Math.floor(whole / 1e8);
+    pos = writeUint31(buf, pos, hi);
+    pos = writePadded(buf, pos, whole - hi * 1e8, 8);
+  }
+  if (frac !== 0) {
+    buf[pos++] = 0x2e; // .
+    let places = 6;
+    for (let q = (frac / 10) | 0; frac === q * 10; q = (frac / 10) | 0) {
+      frac = q; // no trailing zeros
+      places--;
+    }
+    pos = writePadded(buf, pos, frac, places);
+  }
+  return pos;
 }
 
 /** `number`'s fast path takes |n| below this: the whole part fits `writeUint31` (and `decimal`'s proof holds below 4·10⁹). */

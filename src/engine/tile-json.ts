@@ -66,14 +66,14 @@ export class TileJsonWriter {
       o.bytes(this.legTail(t.legs[i]!));
     }
     o.bytes(VALUE);
-    o.decimal(t.value);
+    o.number(t.value);
     o.bytes(SCORE);
     if (t.score === null) o.bytes(NULL);
-    else o.decimal(t.score);
+    else o.number(t.score);
     o.bytes(TS_US);
     o.number(t.ts_us);
     o.bytes(CONFIDENCE);
-    o.decimal(t.confidence);
+    o.number(t.confidence);
     o.bytes(SOURCE);
     o.bytes(this.sourceEnd(t.source));
   }
