@@ -214,6 +214,29 @@ describe('another history under the same keys is refused with exit 2 naming --re
   });
 });
 
+describe('keys of another type under the prefix are refused (exit 2, naming the key), not waited on for ever', () => {
+  it('a raw key that is not a stream, a meta key that is not a string, an end marker that is not a string', async () => {
+    await redis.client.set('wrongraw:raw', 'not a stream');
+    const raw = await runCli(['pipeline', ...redisArgs('wrongraw')]);
+    expect(raw.code, raw.stderr).toBe(2);
+    expect(raw.stderr).toMatch(/^heatmap: Redis refused to read wrongraw:raw:meta or wrongraw:raw: WRONGTYPE .*--redis-prefix/m);
+
+    await redis.client.hSet('wrongmeta:raw:meta', 'underlying', 'I:SPX');
+    const meta = await runCli(['pipeline', ...redisArgs('wrongmeta')]);
+    expect(meta.code, meta.stderr).toBe(2);
+    expect(meta.stderr).toMatch(/^heatmap: Redis refused to read wrongmeta:raw:meta or wrongmeta:raw: WRONGTYPE/m);
+
+    expect((await runCli(['feed', REC, ...redisArgs('wrongend')])).code).toBe(0);
+    const end = (await redis.client.get('wrongend:raw:end'))!;
+    await redis.client.del('wrongend:raw:end');
+    await redis.client.hSet('wrongend:raw:end', 'id', end);
+    const tail = await runCli(['pipeline', ...redisArgs('wrongend'), '--strategies', 'single']);
+    expect(tail.code, tail.stderr).toBe(2);
+    expect(tail.stderr).toMatch(/^heatmap: Redis refused to read wrongend:raw:end: WRONGTYPE/m);
+    expect(tail.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
+
 describe('Redis unreachable or protected', () => {
   it('exit 1 with a clear message, and the URL password never printed', async () => {
     const port = redis.port + 1 === 65536 ? redis.port - 1 : redis.port + 1; // nothing listens next door (checked below)

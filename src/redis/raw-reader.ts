@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js';
-import { keysOf, reconnectDelayMs, type RedisClient } from './connection.js';
+import { ErrorReply } from 'redis';
+import { isTransient, keysOf, reconnectDelayMs, type RedisClient } from './connection.js';
 import { compareIds, parseEntryId } from './raw-ids.js';
 import type { RawMeta } from './raw-writer.js';
 
@@ -48,8 +49,9 @@ export async function* readRaw(reader: RedisClient, control: RedisClient, o: Raw
       const res = await reader.xRead({ key: keys.raw, id: last }, { COUNT: count, BLOCK: o.blockMs ?? 1000 });
       messages = (res as { messages: { id: string; message: Record<string, string> }[] }[] | null)?.[0]?.messages ?? [];
       failures = 0;
-    } catch {
+    } catch (err) {
       if (isAborted()) return;
+      if (!isTransient(err)) throw refusal(keys.raw, err);
       await sleep(reconnectDelayMs(failures++));
       continue;
     }
@@ -95,6 +97,7 @@ export async function readRawMeta(reader: RedisClient, control: RedisClient, o: 
       failures = 0;
     } catch (err) {
       if (err instanceof InputError) throw err;
+      if (!isTransient(err)) throw refusal(`${keys.meta} or ${keys.raw}`, err);
       await sleep(reconnectDelayMs(failures++));
     }
   }
@@ -117,9 +120,20 @@ async function getWithRetry(client: RedisClient, key: string, signal: AbortSigna
       return await client.get(key);
     } catch (err) {
       if (signal?.aborted === true) throw err;
+      if (!isTransient(err)) throw refusal(key, err);
       await sleep(reconnectDelayMs(failures));
     }
   }
+}
+
+/**
+ * Redis answered a read of our keys with an error of its own (a key of another type, a missing
+ * permission): waiting will not change that, so the run stops (exit 2), naming the key. Before,
+ * these were retried like a lost connection, for ever.
+ */
+function refusal(key: string, err: unknown): Error {
+  if (!(err instanceof ErrorReply)) return err instanceof Error ? err : new Error(String(err));
+  return new InputError(`Redis refused to read ${key}: ${err.message} — is it a key of heatmap feed? (--redis-prefix)`);
 }
 
 function sleep(ms: number): Promise<void> {
