@@ -42,7 +42,6 @@ interface Version {
 
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
-
 describe('the shipped example modules on fixtures/open-3m', () => {
   it('publish tiles whose values are Σ ratio × leg price, the leg prices being the single stream\'s, from a config outside the repository', async () => {
     const dir = await tmp();

@@ -194,10 +194,8 @@ export class Format2Writer {
     const key = this.table.defs[s]!.key;
     if (legs === 0) throw new Error(`format 2: tile ${key} has no legs`);
     const tsUs = d[off + 4]!;
-    const leg = off + ROW_HEAD;
-    let first = 0;
-    for (let i = 1; i < legs; i++) if (d[leg + i * ROW_LEG + 1]! > d[leg + first * ROW_LEG + 1]!) first = i;
-    if (!sameNumber(d[leg + first * ROW_LEG + 1]!, tsUs)) throw new Error(`format 2: tile ${key} has ts_us ${tsUs}, its newest leg ${d[leg + first * ROW_LEG + 1]}`);
+    const newestUs = d[off + ROW_HEAD + firstNewestLeg(d, off, legs) * ROW_LEG + 1]!;
+    if (!sameNumber(newestUs, tsUs)) throw new Error(`format 2: tile ${key} has ts_us ${tsUs}, its newest leg ${newestUs}`);
     throw new Error(`format 2: tile ${key} has source ${sourceName(d[off + 5]!)}, no leg at its ts_us has it`);
   }
 
@@ -249,12 +247,19 @@ function newestLegIndex(d: Float64Array, off: number, legs: number): number {
   const tsUs = d[off + 4]!;
   const source = d[off + 5]!;
   const leg = off + ROW_HEAD;
-  let first = 0;
-  for (let i = 1; i < legs; i++) if (d[leg + i * ROW_LEG + 1]! > d[leg + first * ROW_LEG + 1]!) first = i;
+  const first = firstNewestLeg(d, off, legs);
   if (!sameNumber(d[leg + first * ROW_LEG + 1]!, tsUs)) return NO_LEG;
   if (d[leg + first * ROW_LEG + 2] === source) return -1;
   for (let i = first + 1; i < legs; i++) if (d[leg + i * ROW_LEG + 1] === tsUs && d[leg + i * ROW_LEG + 2] === source) return i;
   return NO_LEG;
+}
+
+/** The first of the row's legs (≥ 1) with the greatest ts_us: the fold's default newest leg. */
+function firstNewestLeg(d: Float64Array, off: number, legs: number): number {
+  const leg = off + ROW_HEAD;
+  let first = 0;
+  for (let i = 1; i < legs; i++) if (d[leg + i * ROW_LEG + 1]! > d[leg + first * ROW_LEG + 1]!) first = i;
+  return first;
 }
 
 /** `JSON.stringify`'s number text: `String(n)` for finite numbers, `null` otherwise. */

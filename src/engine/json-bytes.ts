@@ -95,12 +95,6 @@ export class ByteWriter {
     this.pos = putNumber(this.buf, this.pos, n);
   }
 
-  /** A safe integer (`putInteger`). */
-  integer(n: number): void {
-    this.room(NUMBER_MAX);
-    this.pos = putInteger(this.buf, this.pos, n);
-  }
-
   /**
    * For writers of many small pieces in a row (format 2 rows): room for `n` more bytes, then the
    * buffer to write them into directly from `cursor` on; set `cursor` after them. Nothing else may

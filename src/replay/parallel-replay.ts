@@ -74,11 +74,6 @@ export function planWorkers(strategies: readonly string[], jobs: number): string
   return groups.map((g) => g.sort((a, b) => rank.get(a)! - rank.get(b)!));
 }
 
-/** `--jobs`: the number of workers to use when the flag is absent (one per core, at most one per strategy). */
-export function defaultJobs(strategyCount: number): number {
-  return Math.max(1, Math.min(availableParallelism(), strategyCount));
-}
-
 /**
  * The engine worker threads of a `--speed max` replay: `--jobs 1` runs everything in this thread,
  * `--jobs N` (N ≥ 2) up to N workers, at most one per strategy. Without the flag: one worker per
@@ -89,7 +84,8 @@ export function defaultJobs(strategyCount: number): number {
 export function workerCount(jobsFlag: number | undefined, strategyCount: number): number {
   if (strategyCount === 0) return 0;
   if (jobsFlag !== undefined) return jobsFlag > 1 ? Math.min(jobsFlag, strategyCount) : 0;
-  return availableParallelism() > 1 ? defaultJobs(strategyCount) : 0;
+  const cores = availableParallelism();
+  return cores > 1 ? Math.min(cores, strategyCount) : 0;
 }
 
 interface Batch {
