@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { selectStrategies, type EngineConfig } from '../src/engine/config.js';
 import { Engine } from '../src/engine/engine.js';
 import { outputBytes } from '../src/engine/output-lines.js';
+import { makeTileDef, slotScoreMaker } from '../src/engine/strategy.js';
 import { resolveStrategies } from '../src/strategies/index.js';
 import type { EngineInput, Fact, LegFact, OptionContract, TileDef, VersionRecord } from '../src/engine/types.js';
 import {
@@ -303,6 +304,41 @@ describe('when tiles are recomputed (ARCHITECTURE.md, "Performance")', () => {
       }),
       { numRuns: 120 },
     );
+  });
+});
+
+describe('slot scores (declarePure)', () => {
+  const strategies = resolveStrategies(makeConfig({}));
+  it('(i) the built-ins are all here', () => expect(strategies.map((s) => s.name)).toEqual(['single', 'vertical', 'fly']));
+  it('(i) each built-in scores a slot exactly as its score function scores the tile', () => {
+    const tile = fc
+      .tuple(fc.constantFrom<'C' | 'P'>('C', 'P'), fc.integer({ min: 1, max: 8000 }), fc.integer({ min: 1, max: 200 }))
+      .map(([right, k, w]) => {
+        const legs = [k, k + w, k + 2 * w].map((strike) => ({ contract: contract(strike / 4, right), ratio: 1 }));
+        return makeTileDef('t', 'SPX', '2025-11-21', right, legs);
+      });
+    const value = fc.oneof(fc.double({ min: -1e4, max: 1e4, noNaN: true }), fc.integer({ min: -500, max: 500 }).map((n) => n / 100));
+    const spotValue = fc.option(fc.oneof(fc.double({ min: -10, max: 10_000, noNaN: true }), fc.constant(0)), { nil: undefined });
+    fc.assert(
+      fc.property(fc.array(tile, { minLength: 1, maxLength: 20 }), fc.array(fc.tuple(fc.nat(), value, spotValue), { maxLength: 30 }), (defs, calls) => {
+        for (const strategy of strategies) {
+          const bySlot = slotScoreMaker(strategy)!(defs);
+          for (const [i, v, sp] of calls) {
+            const s = i % defs.length;
+            expect(Object.is(bySlot(s, v, sp), strategy.score(defs[s]!, v, sp))).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('(i) a copy of a strategy with another score has no slot score, a renamed copy keeps it', () => {
+    for (const strategy of strategies) {
+      expect(slotScoreMaker(strategy)).toBeDefined();
+      expect(slotScoreMaker({ ...strategy, score: () => 1 })).toBeUndefined();
+      expect(slotScoreMaker({ ...strategy, name: 'renamed' })).toBe(slotScoreMaker(strategy));
+    }
   });
 });
 

@@ -4,6 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { chainHash } from '../src/engine/hash.js';
 import { TileJsonWriter } from '../src/engine/tile-json.js';
 import type { LegSource, PublishedTile } from '../src/engine/types.js';
 
@@ -112,5 +114,20 @@ describe('TileJsonWriter', () => {
     // a small array after a big one: the view covers only the new bytes
     expect(writer.writeArray(tiles.slice(0, 2)).toString('utf8')).toBe(JSON.stringify(tiles.slice(0, 2)));
     expect(writer.writeArray([]).toString('utf8')).toBe('[]');
+  });
+});
+
+describe('chainHash', () => {
+  // The one-call path copies the pieces into a reused buffer: what it hashes must be exactly their
+  // concatenation, for text (multi-byte UTF-8 too), bytes, and pieces larger than the buffer.
+  it('is the SHA-256 hex of prev_hash and the pieces, concatenated', () => {
+    const piece = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.uint8Array({ maxLength: 200 }), fc.integer({ min: 60_000, max: 200_000 }).map((n) => Buffer.alloc(n, 0x7b)));
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 }), fc.array(piece, { maxLength: 5 }), (prev, pieces) => {
+        const whole = Buffer.concat([Buffer.from(prev), ...pieces.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))]);
+        expect(chainHash(prev, ...pieces)).toBe(createHash('sha256').update(whole).digest('hex'));
+      }),
+      { numRuns: 60 },
+    );
   });
 });

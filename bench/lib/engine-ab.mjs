@@ -2,7 +2,7 @@
 // A/B of two builds of the engine in one process, for changes of a few percent that separate runs
 // on a noisy VM cannot resolve: the recording is decoded once (input codec batches, as parallel
 // replay's workers get them), then the same inputs go through an engine of each build in turn,
-// REPS times; it prints min and median ms of each, and stops if the two builds' outputs differ.
+// REPS times (in turn first and second); it prints min and median ms of each, and stops if the two builds' outputs differ.
 //
 //   git stash && npx tsc -p . --outDir node_modules/.ab-base/dist && git stash pop && npm run build
 //   node bench/lib/engine-ab.mjs node_modules/.ab-base/dist [--strategies fly] [--fraction 0.15] [--reps 14] [--rec bench/data/day]
@@ -75,8 +75,16 @@ const runB = await runner(cur);
 const a = [];
 const b = [];
 for (let r = 0; r < reps; r++) {
-  const x = runA();
-  const y = runB();
+  // alternate which build goes first: the second of a pair pays for the first one's garbage
+  let x;
+  let y;
+  if (r % 2 === 0) {
+    x = runA();
+    y = runB();
+  } else {
+    y = runB();
+    x = runA();
+  }
   if (x.hashes !== y.hashes || x.bytes !== y.bytes) {
     console.error(`engine-ab: the builds' outputs differ (base ${x.bytes} B ${x.hashes}, current ${y.bytes} B ${y.hashes})`);
     process.exit(1);

@@ -2,7 +2,7 @@ import { Float64Slab, grown } from './columns.js';
 import { skewFactor } from './confidence.js';
 import { M_CONFIDENCE, M_EVENT_US, M_HAS, M_PRICE, M_SEQ, M_SOURCE, MARK_STRIDE, sourceCode, type LegMarks } from './marks.js';
 import type { SlotTable } from './slot-table.js';
-import type { Strategy } from './strategy.js';
+import { slotScoreMaker, type SlotScore, type SlotScoreMaker, type Strategy } from './strategy.js';
 import { CANON_LEG, CANON_STRIDE, ROW_HEAD, ROW_LEG, type CanonicalTiles, type UpsertRows } from './tile-columns.js';
 
 /**
@@ -48,13 +48,19 @@ export class StagedTiles {
   deltaSum = 0;
   /** Where the versions' upsert rows are allocated. */
   private readonly rowSlab = new Float64Slab();
+  /** The strategy's score by slot, if it has one (`declarePure`), for the first `scoredSlots` slots. */
+  private readonly makeSlotScore: SlotScoreMaker | undefined;
+  private slotScore: SlotScore | undefined;
+  private scoredSlots = 0;
 
   constructor(
     private readonly strategy: Strategy,
     private readonly table: SlotTable,
     private readonly marks: LegMarks,
     private readonly canonical: CanonicalTiles,
-  ) {}
+  ) {
+    this.makeSlotScore = slotScoreMaker(strategy);
+  }
 
   /** Room for `n` slots. */
   grow(n: number): void {
@@ -192,7 +198,7 @@ export class StagedTiles {
     }
     confidence = round4(confidence * skewFactor(tsUs - oldestUs));
     const v = round6(value);
-    const raw = this.strategy.score(t.defs[s]!, v, spot);
+    const raw = this.makeSlotScore === undefined ? this.strategy.score(t.defs[s]!, v, spot) : this.scoreOf(s, v, spot);
     const score = raw === null || !Number.isFinite(raw) ? NaN : round6(raw);
     if (this.populated[s] === 0) this.markPopulated(s); // (lazy staging counted it from the marks)
     const st = this.st;
@@ -223,6 +229,15 @@ export class StagedTiles {
         this.pending.push(s);
       }
     }
+  }
+
+  /** The slot score (made again once slots were added since it was made). */
+  private scoreOf(s: number, value: number, spot: number | undefined): number | null {
+    if (s >= this.scoredSlots) {
+      this.slotScore = this.makeSlotScore!(this.table.defs);
+      this.scoredSlots = this.table.size;
+    }
+    return this.slotScore!(s, value, spot);
   }
 
   /** True when the tile's value, score, confidence and leg prices equal the canonical tile's. */

@@ -18,16 +18,36 @@ export interface Strategy {
 /** Score functions declared pure by `declarePure`. */
 const PURE_SCORES = new WeakSet<Strategy['score']>();
 
+/** A strategy's score by slot number: exactly `score(defs[slot], value, spot)`, without the def's lookups. */
+export type SlotScore = (slot: number, value: number, spot: number | undefined) => number | null;
+/** Makes a `SlotScore` for the tiles `defs` (slot order); made again when slots are added. */
+export type SlotScoreMaker = (defs: readonly TileDef[]) => SlotScore;
+
+/** Slot scores declared with `declarePure`, by the score function they stand for. */
+const SLOT_SCORES = new WeakMap<Strategy['score'], SlotScoreMaker>();
+
 /**
  * Declares a strategy's `score` pure: no side effects, never throws, reads `spot` only when
  * `usesSpot`. The engine may then recompute the strategy's tiles when it needs them instead of on
  * every fact (same output, less work: ARCHITECTURE.md, "Performance"). It is the score function
  * that is declared, so a copy of the strategy with another `score` (a test's throwing one, a
  * module's) is recomputed on every fact, and an exception surfaces at the fact that caused it.
+ * `bySlot`, when given, must return exactly what `score` returns for the same tile (a test holds
+ * the built-ins to that).
  */
-export function declarePure<S extends Strategy>(strategy: S): S {
+export function declarePure<S extends Strategy>(strategy: S, bySlot?: SlotScoreMaker): S {
   PURE_SCORES.add(strategy.score);
+  if (bySlot !== undefined) SLOT_SCORES.set(strategy.score, bySlot);
   return strategy;
+}
+
+/**
+ * The strategy's score by slot (`declarePure`'s `bySlot`: the built-ins read a tile's strikes from
+ * typed columns made once, not from its def per recompute), or undefined. Tied to the score
+ * function like purity, so a copy of a strategy with another `score` never gets the original's.
+ */
+export function slotScoreMaker(strategy: Strategy): SlotScoreMaker | undefined {
+  return SLOT_SCORES.get(strategy.score);
 }
 
 /** True when the strategy's `score` was declared pure (`declarePure`). */
