@@ -1,5 +1,6 @@
 import type { Strategy } from '../engine/strategy.js';
 import { declarePure, makeTileDef } from '../engine/strategy.js';
+import { valuePerWidth, valuePerWidthBySlot } from './per-width.js';
 
 /**
  * `fly` — butterfly +1 (K−w), −2 K, +1 (K+w), same right. Score: value / w.
@@ -29,12 +30,7 @@ export const fly: Strategy = declarePure(
       }
       return out;
     },
-    score(def, value) {
-      return value / (def.strikes[1]! - def.strikes[0]!);
-    },
+    score: valuePerWidth,
   },
-  (defs) => {
-    const width = Float64Array.from(defs, (def) => def.strikes[1]! - def.strikes[0]!);
-    return (slot, value) => value / width[slot]!;
-  },
+  valuePerWidthBySlot,
 );

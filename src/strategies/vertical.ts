@@ -1,5 +1,6 @@
 import type { Strategy } from '../engine/strategy.js';
 import { declarePure, makeTileDef } from '../engine/strategy.js';
+import { valuePerWidth, valuePerWidthBySlot } from './per-width.js';
 
 /**
  * `vertical` — debit spread of width w. Call: +K −(K+w); put: +K −(K−w). Score: value / w.
@@ -22,12 +23,7 @@ export const vertical: Strategy = declarePure(
       }
       return out;
     },
-    score(def, value) {
-      return value / (def.strikes[1]! - def.strikes[0]!);
-    },
+    score: valuePerWidth,
   },
-  (defs) => {
-    const width = Float64Array.from(defs, (def) => def.strikes[1]! - def.strikes[0]!);
-    return (slot, value) => value / width[slot]!;
-  },
+  valuePerWidthBySlot,
 );
