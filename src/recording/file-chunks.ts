@@ -46,6 +46,8 @@ export interface ChunkEnd {
 const PLAIN_CHUNK = 64 * 1024;
 /** Compressed read size: small enough that one chunk's output (≈10–30× for NDJSON) stays modest. */
 const GZ_CHUNK = 16 * 1024;
+/** Inflated output per zlib call: large, so that a chunk costs few calls and callbacks. */
+const INFLATE_CHUNK = 256 * 1024;
 /** A member header longer than this (huge FEXTRA/FNAME/FCOMMENT) is treated as corrupt. */
 const MAX_HEADER = 1024 * 1024;
 /** CRC/size mismatch warnings kept per file; more are only counted. */
@@ -271,7 +273,7 @@ async function* recoverMember(
  * the bytes (or failed: then `error` is set and the stream is dead), `take` hands over the output.
  */
 class Inflater {
-  private readonly z = zlib.createInflateRaw();
+  private readonly z = zlib.createInflateRaw({ chunkSize: INFLATE_CHUNK });
   private readonly out: Buffer[] = [];
   error: Error | undefined;
   private ended = false;
