@@ -4,9 +4,11 @@
  * write only in 64 KB chunks: on this recording the first version reached a pipe ~50 s late, in a
  * chunk with the next hundred.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startCli } from './helpers/background-cli.js';
+import { NdjsonSink } from '../src/sinks/ndjson.js';
 import { runCli, tempDir } from './helpers/cli.js';
 
 describe('NDJSON delivery', () => {
@@ -41,4 +43,31 @@ describe('NDJSON delivery', () => {
       await cleanup();
     }
   }, 180_000);
+
+  it('a file gets every line and piece in order, whether a turn buffered one part, a few or many', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const file = path.join(dir, 'out.ndjson');
+      const sink = NdjsonSink.open(file);
+      const expected: string[] = [];
+      const piece = (i: number, size: number) => `{"n":${i},"pad":"${'x'.repeat(size)}"}\n`;
+      let n = 0;
+      // turn 1: one piece; turn 2: a few pieces (gathered); turn 3: hundreds of lines (copied into one
+      // buffer); turn 4: pieces past the 1 MiB flush, written while the turn is still buffering
+      const turns = [[1, 10], [5, 3000], [300, 40], [40, 60_000]] as const;
+      for (const [count, size] of turns) {
+        for (let i = 0; i < count; i++) {
+          const text = piece(n++, size + (i % 7));
+          expected.push(text);
+          if (count === 300) sink.write(text.slice(0, -1));
+          else sink.writeBytes(Buffer.from(text));
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      await sink.close();
+      expect(await readFile(file, 'utf8')).toBe(expected.join(''));
+    } finally {
+      await cleanup();
+    }
+  });
 });

@@ -12,6 +12,8 @@ import { InputError, RuntimeError } from '../errors.js';
 const NEWLINE = Buffer.from('\n');
 /** Buffered bytes that are written at once, without waiting for the end of the turn. */
 const FLUSH_BYTES = 1 << 20;
+/** At most this many parts go to a file as they are (one writev); more are copied into one buffer. */
+const GATHER_PARTS = 64;
 
 export class NdjsonSink {
   /** Bytes not yet handed to the destination, newlines included. */
@@ -71,10 +73,17 @@ export class NdjsonSink {
     if (this.flushTimer !== undefined) clearImmediate(this.flushTimer);
     this.flushTimer = undefined;
     if (this.parts.length === 0) return;
-    const chunk = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partsBytes);
+    const parts = this.parts;
+    const bytes = this.partsBytes;
     this.parts = [];
     this.partsBytes = 0;
-    this.push(chunk);
+    if (parts.length === 1) this.push(parts[0]!);
+    else if (!this.isStdout && parts.length <= GATHER_PARTS) {
+      // a file stream gathers corked writes into one writev: the parts are not copied
+      this.out.cork();
+      for (const part of parts) this.push(part);
+      this.out.uncork();
+    } else this.push(Buffer.concat(parts, bytes)); // stdout may be a file written part by part
   }
 
   private push(chunk: Uint8Array): void {
