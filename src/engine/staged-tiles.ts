@@ -40,7 +40,9 @@ export class StagedTiles {
   /** Changed since the last publish (differs from canonical). */
   private changed = new Uint8Array(0);
   /** Slots that may be changed, each once (`listed`); `take` filters and sorts them. */
-  private pending: number[] = [];
+  private readonly pending: number[] = [];
+  /** Room for `changedByKey`'s answer. */
+  private order = new Int32Array(64);
   private listed = new Uint8Array(0);
   populatedCount = 0;
   changedCount = 0;
@@ -141,28 +143,32 @@ export class StagedTiles {
     return { table: t, count: order.length, data };
   }
 
-  /** The changed slots in key order; empties the pending list. */
-  private changedByKey(): number[] {
+  /** The changed slots in key order (a view of `order`, valid until the next call); empties the pending list. */
+  private changedByKey(): Int32Array {
     const t = this.table;
-    const out: number[] = [];
-    if (this.pending.length * 16 >= t.size) {
+    const pending = this.pending;
+    if (this.order.length < pending.length) this.order = new Int32Array(Math.max(pending.length, 2 * this.order.length));
+    const out = this.order;
+    let n = 0;
+    if (pending.length * 16 >= t.size) {
       // many: one pass over the slots in key order (no sort)
-      for (const s of this.pending) this.listed[s] = 0;
+      for (let i = 0; i < pending.length; i++) this.listed[pending[i]!] = 0;
       for (let r = 0; r < t.size; r++) {
         const s = t.byRank[r]!;
-        if (this.changed[s] === 1) out.push(s);
+        if (this.changed[s] === 1) out[n++] = s;
       }
     } else {
-      const ranks: number[] = [];
-      for (const s of this.pending) {
+      // few: their ranks, sorted as numbers, then the slots of those ranks
+      for (let i = 0; i < pending.length; i++) {
+        const s = pending[i]!;
         this.listed[s] = 0;
-        if (this.changed[s] === 1) ranks.push(t.rank[s]!);
+        if (this.changed[s] === 1) out[n++] = t.rank[s]!;
       }
-      ranks.sort((a, b) => a - b);
-      for (const r of ranks) out.push(t.byRank[r]!);
+      out.subarray(0, n).sort();
+      for (let i = 0; i < n; i++) out[i] = t.byRank[out[i]!]!;
     }
-    this.pending = [];
-    return out;
+    pending.length = 0; // (kept: its room is reused)
+    return out.subarray(0, n);
   }
 
   /**

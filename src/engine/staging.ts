@@ -29,7 +29,7 @@ export class StagingHeatmap {
   // Lazy mode: legs without a mark per slot, and the slots to recompute before the next read.
   private missing = new Int32Array(0);
   private dirty = new Uint8Array(0);
-  private dirtyList: number[] = [];
+  private readonly dirtyList: number[] = [];
   /** Spot moved: every populated tile is to be re-scored. */
   private spotDirty = false;
   private spot: number | undefined;
@@ -147,9 +147,10 @@ export class StagingHeatmap {
       const list = this.dirtyList;
       for (let i = 0; i < list.length; i++) this.tiles.refresh(list[i]!, this.spot);
     }
-    if (this.dirtyList.length === 0) return;
-    for (const s of this.dirtyList) this.dirty[s] = 0;
-    this.dirtyList = [];
+    const list = this.dirtyList;
+    if (list.length === 0) return;
+    for (let i = 0; i < list.length; i++) this.dirty[list[i]!] = 0;
+    list.length = 0; // (kept: its room is reused, not grown again from empty)
   }
 
   /** Lazy mode: slot `s` has just got a mark for every leg. */
