@@ -24,6 +24,7 @@ import {
   snapshotPage,
   spot,
   strip,
+  trade,
 } from './helpers/engine-fixtures.js';
 
 const STRIKES = [5880, 5890, 5900, 5910, 5920];
@@ -304,6 +305,41 @@ describe('when tiles are recomputed (ARCHITECTURE.md, "Performance")', () => {
       }),
       { numRuns: 120 },
     );
+  });
+});
+
+describe('lines only (EngineOptions.linesOnly)', () => {
+  it('(j) reusing the upsert rows changes no line, and a version read as it is emitted has the same upserts', () => {
+    fc.assert(
+      fc.property(scriptArb, publishArb, fc.constantFrom<1 | 2>(1, 2), (inputs, publish, format) => {
+        const config = makeConfig({ publish, custom: [BWB] });
+        const kept = run(config, inputs, new Engine({ config, underlying: 'I:SPX', strategies: resolveStrategies(config), format }));
+        const engine = new Engine({ config, underlying: 'I:SPX', strategies: resolveStrategies(config), format, linesOnly: true });
+        const lines: string[] = [];
+        const upserts: unknown[] = [];
+        for (const input of inputs) {
+          engine.push(input, (o) => {
+            lines.push(outputBytes(o).toString());
+            if (o.type === 'version') upserts.push(o.upserts);
+          });
+        }
+        expect(lines).toEqual(kept.outputs.map((o) => outputBytes(o).toString()));
+        expect(upserts).toEqual(kept.versions.map((v) => v.upserts));
+        expect(engine.summary()).toEqual(kept.engine.summary());
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('(j) a version whose rows the next one reused says so instead of giving wrong tiles', () => {
+    const config = makeConfig({ publish: { min_interval_ms: 0, min_changed_pct: null, min_changed: 1 } });
+    const engine = new Engine({ config, underlying: 'I:SPX', strategies: resolveStrategies(config), format: 2, linesOnly: true });
+    const versions: VersionRecord[] = [];
+    const inputs = [...OPEN, factsInput(T0 + SEC, trade(contract(5900), 12.5, T0 + SEC)), factsInput(T0 + 2 * SEC, trade(contract(5900), 13, T0 + 2 * SEC))];
+    for (const input of inputs) engine.push(input, (o) => o.type === 'version' && o.strategy === 'fly' && versions.push(o));
+    expect(versions.length).toBeGreaterThanOrEqual(2);
+    expect(versions.at(-1)!.upserts.length).toBeGreaterThan(0); // the newest is still readable
+    expect(() => versions[0]!.upserts).toThrow(/upserts of version 1 of "fly" are gone: the engine runs with linesOnly/);
   });
 });
 

@@ -59,7 +59,8 @@ async function runner(mod) {
   const { InputDecoder } = await mod('replay/input-codec.js');
   const config = await loadEngineConfig(undefined, strategies);
   return () => {
-    const engine = new Engine({ config, underlying: manifest.underlying, strategies: resolveStrategies(config), format: 2 });
+    // as in the parallel replay's workers (a build without linesOnly ignores it)
+    const engine = new Engine({ config, underlying: manifest.underlying, strategies: resolveStrategies(config), format: 2, linesOnly: true });
     const inputs = new InputDecoder();
     let bytes = 0;
     const t0 = performance.now();

@@ -147,6 +147,8 @@ export async function runReplayCommand(recording: string, opts: ReplayCliOptions
         to_us: flags.to_us,
         pacer,
         onOutput,
+        // nothing but the NDJSON stream (and keyframes, folded as each version comes) reads the records
+        linesOnly: consumers.length === 0,
         drain: drainOrStop,
         onProgress: (p) => {
           bar?.update(p);

@@ -32,6 +32,13 @@ export interface EngineOptions {
    * are the same tiles as in format 1.
    */
   readonly format?: 1 | 2;
+  /**
+   * Output lines only: a version's upsert rows are written over by the next version's, so its
+   * record's `upserts` can be read only until the strategy publishes again (later, the getter
+   * throws). For runs that only write the lines (parallel replay workers, a replay whose only
+   * output is NDJSON): the rows then stay in the caches instead of streaming through memory.
+   */
+  readonly linesOnly?: boolean;
 }
 
 export type Emit = (out: EngineOutput) => void;
@@ -137,7 +144,7 @@ export class Engine {
     this.pipelines = opts.strategies.map((strategy) => {
       const sc = strategyConfigOf(cfg, strategy.name);
       if (!sc) throw new Error(`strategy "${strategy.name}" has no settings in the config`);
-      return new Pipeline(strategy, sc, cfg.topology.widths, this.marks, opts.format ?? 1);
+      return new Pipeline(strategy, sc, cfg.topology.widths, this.marks, opts.format ?? 1, opts.linesOnly ?? false);
     });
   }
 

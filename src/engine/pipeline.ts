@@ -26,13 +26,15 @@ export class Pipeline {
     marks: LegMarks,
     /** The stream format the publisher writes (DESIGN §3.1). */
     format: 1 | 2 = 1,
+    /** Upsert rows reused from version to version (`EngineOptions.linesOnly`). */
+    linesOnly = false,
   ) {
     const table = new SlotTable(marks);
     this.publisher = new Publisher(strategy.name, cfg.publish, format, table, marks);
     // Lazy recomputation gives the same counts, but not Σ|Δscore| summed in the same order (a float
     // sum), so a strategy that publishes on min_score_delta recomputes eagerly.
     const lazy = hasPureScore(strategy) && cfg.publish.min_score_delta === null;
-    this.staging = new StagingHeatmap(strategy, table, marks, this.publisher.canonical, lazy);
+    this.staging = new StagingHeatmap(strategy, table, marks, this.publisher.canonical, lazy, linesOnly);
   }
 
   get name(): string {

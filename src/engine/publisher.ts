@@ -173,7 +173,10 @@ export class Publisher {
     // The record's tiles are made only when a consumer reads them (views, Parquet, keyframes):
     // writing the line needs only the rows.
     let upserts: PublishedTile[] | undefined;
-    const tiles = (): PublishedTile[] => (upserts ??= upsertTiles(rows));
+    const tiles = (): PublishedTile[] => {
+      if (upserts === undefined && rows.current?.() === false) throw new Error(`the upserts of version ${version} of "${this.strategy}" are gone: the engine runs with linesOnly, read them before the next version`);
+      return (upserts ??= upsertTiles(rows));
+    };
     let hash: string;
     let line: Buffer;
     if (this.writer2 !== undefined) {

@@ -48,8 +48,11 @@ export class StagedTiles {
   changedCount = 0;
   /** Σ|Δscore| over the changed tiles, summed in the order they changed. */
   deltaSum = 0;
-  /** Where the versions' upsert rows are allocated. */
+  /** Where the versions' upsert rows are allocated (unless `linesOnly`). */
   private readonly rowSlab = new Float64Slab();
+  /** `linesOnly`: the one array every version's rows are written into, and how many takes used it. */
+  private reused = new Float64Array(0);
+  private reusedTakes = 0;
   /** The strategy's score by slot, if it has one (`declarePure`), for the first `scoredSlots` slots. */
   private readonly makeSlotScore: SlotScoreMaker | undefined;
   private slotScore: SlotScore | undefined;
@@ -60,6 +63,8 @@ export class StagedTiles {
     private readonly table: SlotTable,
     private readonly marks: LegMarks,
     private readonly canonical: CanonicalTiles,
+    /** Rows written over by the next take (`EngineOptions.linesOnly`). */
+    private readonly linesOnly = false,
   ) {
     this.makeSlotScore = slotScoreMaker(strategy);
   }
@@ -90,7 +95,7 @@ export class StagedTiles {
       const s = order[i]!;
       size += ROW_HEAD + ROW_LEG * (t.legStart[s + 1]! - t.legStart[s]!);
     }
-    const data = this.rowSlab.take(size);
+    const data = this.linesOnly ? this.reusedRows(size) : this.rowSlab.take(size);
     const m = this.marks.cols;
     const canon = this.canonical;
     canon.reserve();
@@ -140,7 +145,16 @@ export class StagedTiles {
     }
     this.changedCount = 0;
     this.deltaSum = 0;
-    return { table: t, count: order.length, data };
+    if (!this.linesOnly) return { table: t, count: order.length, data };
+    const take = this.reusedTakes;
+    return { table: t, count: order.length, data, current: () => this.reusedTakes === take };
+  }
+
+  /** `linesOnly`: the reused rows array, with room for `n` numbers (every one is written by `take`). */
+  private reusedRows(n: number): Float64Array {
+    this.reusedTakes++;
+    if (this.reused.length < n) this.reused = new Float64Array(Math.max(n, 2 * this.reused.length, 1024));
+    return this.reused.subarray(0, n);
   }
 
   /** The changed slots in key order (a view of `order`, valid until the next call); empties the pending list. */

@@ -41,8 +41,10 @@ export class StagingHeatmap {
     canonical: CanonicalTiles,
     /** Recompute at read time instead of per fact (see above); the caller decides when that is allowed. */
     readonly lazy = false,
+    /** The versions' upsert rows are reused (`EngineOptions.linesOnly`). */
+    linesOnly = false,
   ) {
-    this.tiles = new StagedTiles(strategy, table, marks, canonical);
+    this.tiles = new StagedTiles(strategy, table, marks, canonical, linesOnly);
   }
 
   get slots(): number {

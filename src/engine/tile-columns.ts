@@ -25,6 +25,8 @@ export interface UpsertRows {
   /** Number of tiles. */
   readonly count: number;
   readonly data: Float64Array;
+  /** Rows that the next version reuses (`EngineOptions.linesOnly`): true while these are still the data. */
+  readonly current?: () => boolean;
 }
 
 /** `JSON.stringify`-equal score: NaN stands for null. */

@@ -82,7 +82,8 @@ async function run(task: ReplayWorkerTask): Promise<void> {
 
   // The main thread loaded and checked the strategy modules; this thread loads the same files.
   const config = await loadStrategyModules(task.config);
-  const engine = new Engine({ config, underlying: task.underlying, strategies: resolveStrategies(config), format: task.format });
+  // only lines leave this thread (the keyframer reads a version's upserts as it is emitted)
+  const engine = new Engine({ config, underlying: task.underlying, strategies: resolveStrategies(config), format: task.format, linesOnly: true });
   const strategyIndex = new Map(task.order.map((name, i) => [name, i]));
   const keyframe = createKeyframer(task.keyframes);
   let keys: number[] = [];

@@ -36,6 +36,8 @@ export interface ReplayOptions {
   readonly format?: 1 | 2;
   /** The reader's bound on one line's UTF-8 bytes (default 64 MiB). */
   readonly maxLineBytes?: number;
+  /** `onOutput` reads a version's `upserts` (if at all) as it is emitted: `EngineOptions.linesOnly`. */
+  readonly linesOnly?: boolean;
 }
 
 export interface ReplayProgress {
@@ -67,7 +69,7 @@ export async function replayRecording(opts: ReplayOptions): Promise<ReplayOutcom
   const report = newReadReport();
   const decodeBad = new Tally();
   const decoder = new LineDecoder(manifest.underlying, decodeBad);
-  const engine = new Engine({ config: opts.config, underlying: manifest.underlying, strategies: resolveStrategies(opts.config), format: opts.format });
+  const engine = new Engine({ config: opts.config, underlying: manifest.underlying, strategies: resolveStrategies(opts.config), format: opts.format, linesOnly: opts.linesOnly });
   const every = opts.progressEvery ?? 5000;
   let lines = 0;
   let versions = 0;
