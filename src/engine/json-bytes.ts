@@ -1,12 +1,12 @@
 /**
  * A reusable UTF-8 byte buffer for writing JSON text without building strings: the publishers'
- * serializers (format 1 upserts, format 2 rows and marks) write a version's JSON into one of these,
- * hash it and copy it out once.
+ * serializers (format 1 upserts, format 2 rows and marks) write a version's JSON into one of these
+ * and hash it there.
  *
  * Numbers are written exactly as `JSON.stringify` writes them (`String(n)`, `null` when not
  * finite), without `String(n)` where a faster route gives the same digits: safe integers (times in
  * µs) digit by digit, and numbers with at most 6 decimals (values, scores, confidences, most
- * prices) from the integer n × 10⁶ (see `decimal`). A property test holds this to `JSON.stringify`.
+ * prices) from the integer n × 10⁶ (see `putNumber`). A property test holds this to `JSON.stringify`.
  */
 export class ByteWriter {
   private buf: Buffer;
@@ -119,22 +119,30 @@ export const NUMBER_MAX = 25;
 
 /**
  * Writes a number at `pos` as `JSON.stringify` writes it (`null` when not finite) and returns the
- * position after it; `buf` must have `NUMBER_MAX` bytes of room. The common case first: |n| < 2³¹
- * with at most 6 decimals (values, scores, confidences, prices, strikes), as in `putDecimal` from
- * k = n × 10⁶, but two digits at a time and the fraction's trailing zeros dropped after writing
- * all six. The rest as `putInteger` (µs times) or `putDecimal`.
+ * position after it; `buf` must have `NUMBER_MAX` bytes of room.
+ *
+ * Numbers with at most 6 decimals (values, scores, confidences, prices, strikes) are written from
+ * the integer k = n × 10⁶ without `String(n)`'s search for the shortest digits. When k / 10⁶ is n
+ * and |n| < 4·10⁹, the decimal k / 10⁶ is that shortest text: n is the double nearest to it, and
+ * every other decimal with as few digits is a multiple of 10⁻⁶ away, more than n's ULP (< 10⁻⁶).
+ * The whole part is written two digits at a time, the fraction as all six digits with its trailing
+ * zeros dropped after. Other safe integers (µs times) go to `putInteger`, anything else through
+ * `String`.
  */
 export function putNumber(buf: Buffer, pos: number, n: number): number {
   const k = Math.round(n * 1e6);
-  if (k / 1e6 !== n || !(Math.abs(n) < SMALL)) return Number.isSafeInteger(n) ? putInteger(buf, pos, n) : putDecimal(buf, pos, n);
+  if (k / 1e6 !== n || !(Math.abs(n) < DECIMAL_MAX)) {
+    if (Number.isSafeInteger(n)) return putInteger(buf, pos, n);
+    return pos + buf.write(Number.isFinite(n) ? String(n) : 'null', pos, 'latin1');
+  }
   let a = k;
   if (a < 0) {
     buf[pos++] = 0x2d; // -
     a = -a;
   }
-  const whole = (a / 1e6) | 0;
+  const whole = Math.floor(a / 1e6);
   const frac = a - whole * 1e6; // an integer < 10⁶
-  pos = writeUint31(buf, pos, whole);
+  pos = whole < 0x80000000 ? writeUint31(buf, pos, whole) : putInteger(buf, pos, whole);
   if (frac !== 0) {
     buf[pos] = 0x2e; // .
     const hi = (frac / 10000) | 0;
@@ -171,42 +179,8 @@ export function putInteger(buf: Buffer, pos: number, n: number): number {
   return writePadded(buf, pos, lo, 8);
 }
 
-/**
- * A number with at most 6 decimals, written from the integer k = n × 10⁶ without `String(n)`'s
- * search for the shortest digits. When k / 10⁶ is n and |n| < 4·10⁹, the decimal k / 10⁶ is that
- * shortest text: n is the double nearest to it, and every other decimal with as few digits is a
- * multiple of 10⁻⁶ away, more than n's ULP (< 10⁻⁶). Anything else goes through `String`.
- */
-function putDecimal(buf: Buffer, pos: number, n: number): number {
-  const k = Math.round(n * 1e6);
-  if (k / 1e6 !== n || !(Math.abs(n) < 4e9)) return pos + buf.write(Number.isFinite(n) ? String(n) : 'null', pos, 'latin1');
-  let a = k;
-  if (a < 0) {
-    buf[pos++] = 0x2d; // -
-    a = -a;
-  }
-  const whole = Math.floor(a / 1e6);
-  let frac = a - whole * 1e6; // an integer < 10⁶
-  if (whole < 0x80000000) pos = writeUint31(buf, pos, whole);
-  else {
-    const hi = Math.floor(whole / 1e8);
-    pos = writeUint31(buf, pos, hi);
-    pos = writePadded(buf, pos, whole - hi * 1e8, 8);
-  }
-  if (frac !== 0) {
-    buf[pos++] = 0x2e; // .
-    let places = 6;
-    for (let q = (frac / 10) | 0; frac === q * 10; q = (frac / 10) | 0) {
-      frac = q; // no trailing zeros
-      places--;
-    }
-    pos = writePadded(buf, pos, frac, places);
-  }
-  return pos;
-}
-
-/** `number`'s fast path takes |n| below this: the whole part fits `writeUint31` (and `decimal`'s proof holds below 4·10⁹). */
-const SMALL = 0x80000000;
+/** `putNumber` writes numbers with at most 6 decimals from n × 10⁶ below this (see its proof). */
+const DECIMAL_MAX = 4e9;
 
 /** The two ASCII digits of 0 … 99, at 2i and 2i + 1. */
 const PAIRS = new Uint8Array(200);

@@ -142,14 +142,13 @@ export class StagingHeatmap {
 
   /** Lazy mode: recomputes the dirty tiles (all populated ones after a spot change). */
   private flush(): void {
+    const list = this.dirtyList;
     if (this.spotDirty) {
       for (let s = 0; s < this.table.size; s++) if (this.tiles.populated[s] === 1) this.tiles.refresh(s, this.spot);
       this.spotDirty = false;
     } else {
-      const list = this.dirtyList;
       for (let i = 0; i < list.length; i++) this.tiles.refresh(list[i]!, this.spot);
     }
-    const list = this.dirtyList;
     if (list.length === 0) return;
     for (let i = 0; i < list.length; i++) this.dirty[list[i]!] = 0;
     list.length = 0; // (kept: its room is reused, not grown again from empty)
