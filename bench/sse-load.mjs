@@ -23,7 +23,7 @@
 // The stream is in --format (default 2, as `replay --sse`), so the diffs are the lines users get.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -194,7 +194,6 @@ async function finish(workers, final) {
 // Worker: SSE clients.
 
 function runClients({ urls }) {
-  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   let bytes = 0;
   const clients = urls.map(({ strategy, url }) => ({ strategy, url, times: [], snapshots: 0, last: -1, head: '', pendingNl: false }));
   let final;
@@ -204,7 +203,7 @@ function runClients({ urls }) {
     if (!clients.every((c) => c.last >= final[c.strategy])) return;
     finished = true;
     const doneAt = wallMs();
-    for (const c of clients) c.req.destroy();
+    for (const c of clients) c.socket.destroy();
     const results = clients.map((c) => {
       const times = new Float64Array(final[c.strategy] + 1).fill(NaN);
       c.times.forEach((t, v) => { times[v] = t; });
@@ -220,38 +219,83 @@ function runClients({ urls }) {
       check();
     }
   });
+  const fail = (c, message) => { if (!finished) parentPort.postMessage({ type: 'error', error: `${c.url}: ${message}` }); };
   let connected = 0;
+  // The clients read into one shared buffer (net's `onread`): no Buffer per read, no HTTP parser
+  // copying the body, so the clients' own CPU and garbage — which share this 2-core machine with the
+  // server being measured — stay small. The response is checked (200, chunked) and de-chunked here.
+  const readBuffer = Buffer.allocUnsafe(256 * 1024);
   for (const c of clients) {
-    c.req = http.get(c.url, { agent, headers: { Accept: 'text/event-stream' } }, (res) => {
-      // Bytes are scanned for the blank line ending each event; only an event's first 64 bytes
-      // (its `event:` and `id:` lines) are ever decoded, so the client side stays cheap.
-      res.on('data', (chunk) => {
-        bytes += chunk.length;
-        let pos = 0;
-        while (pos < chunk.length) {
-          if (c.pendingNl && chunk[pos] === 0x0a) {
-            c.pendingNl = false;
-            onEvent(c, c.head);
-            c.head = '';
-            pos++;
-            continue;
-          }
-          c.pendingNl = false;
-          const idx = chunk.indexOf('\n\n', pos);
-          const stop = idx < 0 ? chunk.length : idx;
-          if (c.head.length < 64) c.head += chunk.toString('latin1', pos, Math.min(stop, pos + 64 - c.head.length));
-          if (idx < 0) {
-            c.pendingNl = chunk[chunk.length - 1] === 0x0a;
-            break;
-          }
-          onEvent(c, c.head);
-          c.head = '';
-          pos = idx + 2;
+    const u = new URL(c.url);
+    c.state = 'headers'; // then 'size' → 'data' → 'crlf' → 'size' …
+    c.headers = '';
+    c.size = 0;
+    c.remaining = 0;
+    c.socket = net.connect({
+      host: u.hostname, port: Number(u.port),
+      onread: { buffer: readBuffer, callback: (n, buf) => { onBytes(c, buf, 0, n); check(); } },
+    }, () => c.socket.write(`GET ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nAccept: text/event-stream\r\n\r\n`));
+    c.socket.on('error', (err) => fail(c, err.message));
+  }
+  /** One read of a client's response: headers once, then chunked framing around the SSE bytes. */
+  function onBytes(c, buf, pos, end) {
+    while (pos < end) {
+      if (c.state === 'headers') {
+        const take = buf.toString('latin1', pos, end);
+        const at = (c.headers + take).indexOf('\r\n\r\n');
+        if (at < 0) { c.headers += take; return; }
+        const head = (c.headers + take).slice(0, at);
+        pos += at + 4 - c.headers.length;
+        if (!/^HTTP\/1\.1 200 /.test(head) || !/\r\ntransfer-encoding: chunked\r?$/im.test(head)) return fail(c, `unexpected response: ${head.split('\r\n')[0]}`);
+        c.state = 'size';
+      } else if (c.state === 'size') {
+        const b = buf[pos++];
+        if (b === 0x0d) continue;
+        if (b === 0x0a) {
+          if (c.size === 0) return; // last chunk: the stream ended
+          c.remaining = c.size;
+          c.size = 0;
+          c.state = 'data';
+        } else {
+          const d = b <= 0x39 ? b - 0x30 : (b | 0x20) - 0x57;
+          if (d < 0 || d > 15) return fail(c, 'bad chunk size');
+          c.size = c.size * 16 + d;
         }
-        check();
-      });
-    });
-    c.req.on('error', (err) => { if (!finished) parentPort.postMessage({ type: 'error', error: `${c.url}: ${err.message}` }); });
+      } else if (c.state === 'data') {
+        const stop = Math.min(end, pos + c.remaining);
+        onSse(c, buf, pos, stop);
+        bytes += stop - pos;
+        c.remaining -= stop - pos;
+        pos = stop;
+        if (c.remaining === 0) c.state = 'crlf';
+      } else { // the CRLF after a chunk's data
+        if (buf[pos++] === 0x0a) c.state = 'size';
+      }
+    }
+  }
+  /** SSE bytes: scanned for the blank line ending each event; only an event's first 64 bytes are decoded. */
+  function onSse(c, buf, pos, end) {
+    while (pos < end) {
+      if (c.pendingNl && buf[pos] === 0x0a) {
+        c.pendingNl = false;
+        onEvent(c, c.head);
+        c.head = '';
+        pos++;
+        continue;
+      }
+      c.pendingNl = false;
+      let idx = buf.indexOf(NL2, pos);
+      if (idx + 2 > end) idx = -1;
+      const stop = idx < 0 ? end : idx;
+      if (c.head.length < 64) c.head += buf.toString('latin1', pos, Math.min(stop, pos + 64 - c.head.length));
+      if (idx < 0) {
+        c.pendingNl = buf[end - 1] === 0x0a;
+        return;
+      }
+      onEvent(c, c.head);
+      c.head = '';
+      pos = idx + 2;
+    }
   }
   function onEvent(c, head) {
     if (!head.startsWith('event: ')) return; // retry field, comments
@@ -271,6 +315,7 @@ function runClients({ urls }) {
     }
   }
 }
+const NL2 = Buffer.from('\n\n');
 
 // ---------------------------------------------------------------------------------------------
 

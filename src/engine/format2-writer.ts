@@ -41,6 +41,8 @@ export class Format2Writer {
   private readonly out = new ByteWriter(1 << 20);
   /** Per slot: `["<key>",`, set when the slot's identity has gone out. */
   private readonly rowHeads: (Buffer | undefined)[] = [];
+  /** The longest row head so far: pass 1 makes room for every row from it, without reading the heads. */
+  private rowHeadMax = 0;
   // The register, by ticker id.
   private regHas = new Uint8Array(0);
   private regPrice = new Float64Array(0);
@@ -83,14 +85,13 @@ export class Format2Writer {
     o.bytes(HASH_CLOSE);
     const bodyAt = o.length;
     o.bytes(OPEN_SLOTS);
-    // Pass 1: identities of first-time slots, the register, and the room the rows need.
+    // Pass 1: identities of first-time slots and the register.
     const changed: number[] = [];
     let wroteSlot = false;
     const legStart = t.legStart;
     const legTicker = t.legTicker;
     const rowHeads = this.rowHeads;
     const version = p.version;
-    let rowsRoom = 0;
     let off = 0;
     for (let i = 0; i < p.rows.count; i++) {
       const s = d[off]!;
@@ -100,8 +101,8 @@ export class Format2Writer {
         wroteSlot = true;
         o.text(this.slotJson(s));
         rowHead = rowHeads[s] = Buffer.from(`[${JSON.stringify(t.defs[s]!.key)},`);
+        if (rowHead.length > this.rowHeadMax) this.rowHeadMax = rowHead.length;
       }
-      rowsRoom += rowHead.length + ROW_TEXT_MAX;
       off += ROW_HEAD;
       for (let l = legStart[s]!, end = legStart[s + 1]!; l < end; l++, off += ROW_LEG) {
         const id = legTicker[l]!;
@@ -135,7 +136,7 @@ export class Format2Writer {
     }
     o.bytes(OPEN_TILES);
     // Pass 2: the rows, straight into the buffer (room for all of them made once).
-    const buf = o.open(rowsRoom);
+    const buf = o.open(p.rows.count * (this.rowHeadMax + ROW_TEXT_MAX));
     let pos = o.cursor;
     off = 0;
     for (let i = 0; i < p.rows.count; i++) {

@@ -125,8 +125,8 @@ export const NUMBER_MAX = 25;
  * the integer k = n × 10⁶ without `String(n)`'s search for the shortest digits. When k / 10⁶ is n
  * and |n| < 4·10⁹, the decimal k / 10⁶ is that shortest text: n is the double nearest to it, and
  * every other decimal with as few digits is a multiple of 10⁻⁶ away, more than n's ULP (< 10⁻⁶).
- * The whole part is written two digits at a time, the fraction as all six digits with its trailing
- * zeros dropped after. Other safe integers (µs times) go to `putInteger`, anything else through
+ * The whole part is written two digits at a time, the fraction as all six digits, its length cut
+ * after the last nonzero digit. Other safe integers (µs times) go to `putInteger`, anything else through
  * `String`.
  */
 export function putNumber(buf: Buffer, pos: number, n: number): number {
@@ -140,8 +140,9 @@ export function putNumber(buf: Buffer, pos: number, n: number): number {
     buf[pos++] = 0x2d; // -
     a = -a;
   }
-  const whole = Math.floor(a / 1e6);
-  const frac = a - whole * 1e6; // an integer < 10⁶
+  // n is k / 10⁶ exactly (checked above), so |n| is a / 10⁶: its floor needs no second division
+  const whole = Math.floor(n < 0 ? -n : n);
+  const frac = (a - whole * 1e6) | 0; // an integer < 10⁶: the divisions below are integer ones
   pos = whole < 0x80000000 ? writeUint31(buf, pos, whole) : putInteger(buf, pos, whole);
   if (frac !== 0) {
     buf[pos] = 0x2e; // .
@@ -155,8 +156,8 @@ export function putNumber(buf: Buffer, pos: number, n: number): number {
     buf[pos + 4] = PAIRS[2 * mid + 1]!;
     buf[pos + 5] = PAIRS[2 * lo]!;
     buf[pos + 6] = PAIRS[2 * lo + 1]!;
-    pos += 7;
-    while (buf[pos - 1] === 0x30) pos--; // no trailing zeros (frac ≠ 0: a digit before them is not 0)
+    // no trailing zeros: the last nonzero pair decides (frac ≠ 0, so there is one)
+    pos += lo !== 0 ? 7 - TENS[lo]! : mid !== 0 ? 5 - TENS[mid]! : 3 - TENS[hi]!;
   }
   return pos;
 }
@@ -188,6 +189,10 @@ for (let i = 0; i < 100; i++) {
   PAIRS[2 * i] = 0x30 + ((i / 10) | 0);
   PAIRS[2 * i + 1] = 0x30 + (i % 10);
 }
+
+/** 1 when 0 < i < 100 ends in a 0 (a pair whose second digit is a trailing zero), else 0. */
+const TENS = new Uint8Array(100);
+for (let i = 10; i < 100; i += 10) TENS[i] = 1;
 
 /** 0 ≤ n < 2³¹ in decimal at `pos`, integer arithmetic only; returns the position after it. */
 function writeUint31(buf: Buffer, pos: number, n: number): number {
