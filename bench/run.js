@@ -187,7 +187,7 @@ results.rounds = { count: ROUNDS, ...rounds };
 // SSE fan-out (issue #14): a 5-minute sim replayed at --speed max into the SSE server, with no
 // client and with 500 clients on loopback that must each get every version.
 log('SSE: 500 clients on loopback at --speed max vs none (g) …');
-results.sse = runJson('sse-load.mjs', ['--clients', '500', '--minutes', '5', '--runs', '2', '--no-latency', '--json'], true);
+results.sse = runJson('sse-load.mjs', ['--clients', '500', '--minutes', '5', '--runs', '3', '--no-latency', '--json'], true);
 
 log('TUI CPU per frame at 120x40 (d) …');
 /** Runs a bench script and parses its JSON report (the last line, or all of stdout); `{error}` if it fails. */
