@@ -3,6 +3,7 @@ import type { Tally } from '../engine/tally.js';
 import { parseChainBody } from '../massive/chain.js';
 import { parseJsonLossless } from '../massive/timestamps.js';
 import { parseWsFrame, type WsCluster } from '../massive/ws.js';
+import { readTradeLine } from '../massive/ws-trades-fast.js';
 import type { RawLine } from '../recording/reader.js';
 
 /**
@@ -27,6 +28,11 @@ export class LineDecoder {
 
   /** Decodes one line; undefined when the line is bad (counted). */
   decode(line: RawLine): EngineInput | undefined {
+    if (line.stream === 'options') {
+      // most lines: good trades only, read without JSON.parse (the same facts; anything else → below)
+      const facts = readTradeLine(line.text);
+      if (facts !== undefined) return { type: 'facts', recv_us: line.recv_us, facts };
+    }
     let obj: unknown;
     try {
       // Chain bodies carry 19-digit ns integers: parse those losslessly. WS frames are ms only.
