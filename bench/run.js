@@ -233,8 +233,9 @@ const format1Day = find('replay all, format 1', 'day');
 const f2ratio = round2(results.output.format1_bytes / results.output.ndjson_bytes);
 /** A ratio target from the rounds: best of `a` over best of `b`, at most `max`. */
 function ratioTarget(a, b, max) {
-  const x = round2(Math.min(...rounds[a]) / Math.min(...rounds[b]));
-  return { value: x, target: `<= ${max} (best of ${ROUNDS} rounds each)`, met: x <= max };
+  const x = Math.min(...rounds[a]) / Math.min(...rounds[b]);
+  // judged on the ratio itself: 4.004 shows as 4 but is not ≤ 4
+  return { value: round3(x), target: `<= ${max} (best of ${ROUNDS} rounds each)`, met: x <= max };
 }
 results.targets = {
   // Issue 14's targets (format 2, the default): stream ≤ 1/6 of format 1, replay ≤ 4× the floor
@@ -248,8 +249,8 @@ results.targets = {
 if (rounds.duckdb_fly_ms.length > 0) results.targets.replay_fly_vs_duckdb = ratioTarget('replay_fly_ms', 'duckdb_fly_ms', 1.5);
 const sse = results.sse?.throughput;
 if (sse) {
-  const kept = round2(sse.sse_with_clients.versions_per_s / sse.sse_no_clients.versions_per_s);
-  results.targets.sse_500_clients_rate_kept = { value: kept, target: '>= 0.5 of the no-client rate', met: kept >= 0.5 };
+  const kept = sse.sse_with_clients.versions_per_s / sse.sse_no_clients.versions_per_s;
+  results.targets.sse_500_clients_rate_kept = { value: round3(kept), target: '>= 0.5 of the no-client rate', met: kept >= 0.5 };
   const complete = sse.sse_with_clients.complete_clients;
   results.targets.sse_500_clients_every_version = { value: `${complete}/${results.sse.clients}`, target: 'all', met: complete === results.sse.clients };
 }
@@ -349,7 +350,7 @@ function printTable() {
   out.push(
     st
       ? `SSE, 5-min sim at --speed max: engine alone ${fmt(st.engine_alone.versions_per_s)} versions/s, SSE server with no client ${fmt(st.sse_no_clients.versions_per_s)}, ` +
-          `with ${results.sse.clients} clients ${fmt(st.sse_with_clients.versions_per_s)} (${round2(st.sse_with_clients.versions_per_s / st.sse_no_clients.versions_per_s)}×); ` +
+          `with ${results.sse.clients} clients ${fmt(st.sse_with_clients.versions_per_s)} (${round3(st.sse_with_clients.versions_per_s / st.sse_no_clients.versions_per_s)}×); ` +
           `${round1(st.sse_with_clients.bytes / 1e9)} GB delivered, ${st.sse_with_clients.complete_clients}/${results.sse.clients} clients got every version`
       : `SSE: not measured (${results.sse?.error ?? 'no report'})`,
   );
@@ -380,4 +381,7 @@ function round1(x) {
 }
 function round2(x) {
   return Math.round(x * 100) / 100;
+}
+function round3(x) {
+  return Math.round(x * 1000) / 1000;
 }
