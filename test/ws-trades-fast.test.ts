@@ -64,7 +64,7 @@ const event = fc
   .map((e) => {
     const pairs: [string, string][] = [['ev', e.ev]];
     for (const k of ['sym', 'x', 'p', 's', 'c', 't', 'q'] as const) if (e[k] !== null) pairs.push([k, e[k]]);
-    if (e.extra !== null) pairs.splice(Math.min(pairs.length, 1 + (e.shuffle ?? 3)), 0, e.extra);
+    if (e.extra !== null) pairs.splice(Math.min(pairs.length, 1 + (e.shuffle ?? 3)), 0, [e.extra[0], e.extra[1]]);
     if (e.shuffle !== null && pairs.length > 2) {
       const i = e.shuffle % pairs.length;
       [pairs[0], pairs[i]] = [pairs[i]!, pairs[0]!];
