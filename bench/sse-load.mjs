@@ -12,8 +12,9 @@
 // the real engine (dist/replay/replay.js) into the real SSE server (dist/sinks/sse.js).
 // Clients live in worker threads (raw loopback sockets read into one shared buffer, de-chunked and
 // scanned by hand: Node's HTTP client copied every chunk), so their parsing does not run on the
-// publisher's event loop and takes little of the cores the server shares with them. Latency = time the client has parsed the whole diff − time the
-// engine emitted the version (both wall clock, performance.timeOrigin + now()).
+// publisher's event loop and takes little of the cores the server shares with them. Latency =
+// time the client has parsed the whole diff − time the engine emitted the version (both wall
+// clock, performance.timeOrigin + now()).
 //
 // Phases (throughput figures are the best of --runs runs; the machine's other load only slows runs):
 //   1. throughput: replay at max speed, no SSE server        (engine alone)
