@@ -2,6 +2,7 @@ import type { LegFact } from '../engine/types.js';
 import { parseOptionTicker } from './ticker.js';
 import { msToUs } from './timestamps.js';
 import { isValidPrice, toSequence } from './values.js';
+import { tradeLegFact } from './ws.js';
 
 /**
  * The fast path for the bulk of a recording: an options line that holds nothing but good trades,
@@ -65,5 +66,5 @@ function tradeFact(sym: string, p: number, t: number, q: string | undefined): Le
   if (event_us === null) return undefined;
   const seq = q === undefined ? 0 : toSequence(Number(q));
   if (seq === null) return undefined;
-  return { kind: 'leg', contract: parsed.contract, price: p, event_us, seq, source: 'ws' };
+  return tradeLegFact(parsed.contract, p, event_us, seq);
 }

@@ -5,7 +5,7 @@
  * Never throws: bad events are counted in the Tally and skipped, the rest of the frame goes on.
  */
 import { quoteMid } from './quote-mid.js';
-import type { Fact, LegFact, SpotFact } from '../engine/types.js';
+import type { Fact, LegFact, OptionContract, SpotFact } from '../engine/types.js';
 import type { Tally } from '../engine/tally.js';
 import { parseOptionTicker } from './ticker.js';
 import { msToUs } from './timestamps.js';
@@ -128,7 +128,12 @@ function optionTrade(ev: Event, tally: Tally): LegFact | null {
     tally.add('ws_bad_ts', `${parsed.contract.ticker}: t ${describeValue(ev['t'])}`);
     return null;
   }
-  return { kind: 'leg', contract: parsed.contract, price: p, event_us, seq: sequenceOf(ev, tally), source: 'ws' };
+  return tradeLegFact(parsed.contract, p, event_us, sequenceOf(ev, tally));
+}
+
+/** The leg fact of a good options trade (also made by the fast path, `ws-trades-fast.ts`). */
+export function tradeLegFact(contract: OptionContract, price: number, event_us: number, seq: number): LegFact {
+  return { kind: 'leg', contract, price, event_us, seq, source: 'ws' };
 }
 
 /** Options quote `Q`: `bp`/`ap` bid/ask → mid mark, with the quote kept for confidence. */
