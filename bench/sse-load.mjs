@@ -6,13 +6,18 @@
 //   npm run build && node bench/sse-load.mjs [--clients 500] [--speed 1] [--minutes 1]
 //                                            [--strategies single,vertical,fly] [--workers 1]
 //                                            [--buffer-mib 16] [--runs 3] [--format 2]
-//                                            [--no-latency] [--json]
+//                                            [--encoding gzip|identity] [--no-latency] [--json]
 //
 // Input: a `heatmap sim` recording (generated once into bench/data/, git-ignored), replayed through
 // the real engine (dist/replay/replay.js) into the real SSE server (dist/sinks/sse.js).
 // Clients live in worker threads (raw loopback sockets read into one shared buffer, de-chunked and
 // scanned by hand: Node's HTTP client copied every chunk), so their parsing does not run on the
-// publisher's event loop and takes little of the cores the server shares with them. Latency =
+// publisher's event loop and takes little of the cores the server shares with them.
+// --encoding gzip (default: what browsers ask for) makes the clients send `Accept-Encoding: gzip`.
+// In the throughput phase they then keep the compressed bytes and inflate them only after the
+// stream has ended (the server is closed once the replay is done), outside the measured time —
+// real clients are on other machines; in the latency phase each inflates as the bytes come.
+// Latency =
 // time the client has parsed the whole diff − time the engine emitted the version (both wall
 // clock, performance.timeOrigin + now()).
 //
@@ -28,6 +33,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 const wallMs = () => performance.timeOrigin + performance.now();
@@ -102,11 +108,13 @@ async function main() {
   // 3. throughput with N clients (fresh server and clients per run)
   const loaded = await best(async () => {
     server = await startServer();
-    const clients = await connectClients(server, args);
+    const clients = await connectClients(server, args, args.gzip);
     const r = await replay(server, 'max');
     const replayEnd = wallMs();
-    const res = await finish(clients, r.final);
     const stats = server.status();
+    // Deferred (gzip) clients know they have it all when their stream ends: end it now.
+    if (args.gzip) await server.close('replay over', 60_000);
+    const res = await finish(clients, r.final);
     await server.close();
     return { ...r, res, stats, catchUpMs: res.doneAt - replayEnd };
   });
@@ -115,17 +123,18 @@ async function main() {
   const drops3 = stats3.reduce((n, s) => n + s.drops, 0);
   const complete3 = res3.results.filter((c) => c.complete).length;
   log(`3. SSE server, ${args.clients} clients (max speed): ${fmtRate(rate(loaded))}  (publish(): ${loaded.publishMs.toFixed(0)} ms)`);
-  log(`   all clients caught up ${Math.round(catchUpMs)} ms after the replay ended; ${fmtBytes(res3.bytes)} delivered; ` +
+  log(`   all clients caught up ${Math.round(catchUpMs)} ms after the replay ended; ${fmtBytes(res3.bytes)} delivered` +
+    `${args.gzip ? ` gzip-compressed (${fmtBytes(res3.inflated)} inflated)` : ''}; ` +
     `${complete3}/${args.clients} got every version as a diff; ${resyncs3} slow-client resyncs, ${drops3} drops (bound ${args.bufferMib} MiB)`);
 
   const throughput = {
     engine_alone: rate(alone),
     sse_no_clients: { ...rate(idle), publish_ms: round(idle.publishMs) },
-    sse_with_clients: { ...rate(loaded), publish_ms: round(loaded.publishMs), catch_up_ms: Math.round(catchUpMs), bytes: res3.bytes, complete_clients: complete3, resyncs: resyncs3, drops: drops3 },
+    sse_with_clients: { ...rate(loaded), publish_ms: round(loaded.publishMs), catch_up_ms: Math.round(catchUpMs), bytes: res3.bytes, inflated_bytes: res3.inflated, gzip_clients: stats3.reduce((n, s) => n + s.gzip_clients, 0), complete_clients: complete3, resyncs: resyncs3, drops: drops3 },
   };
   const head = {
     node: process.version, cpus: (await import('node:os')).cpus().length, clients: args.clients, workers: args.workers, strategies: args.strategies,
-    recording_minutes: args.minutes, buffer_mib: args.bufferMib, format: args.format,
+    recording_minutes: args.minutes, buffer_mib: args.bufferMib, format: args.format, encoding: args.gzip ? 'gzip' : 'identity',
   };
   if (!args.latency) {
     if (args.json) console.log(JSON.stringify({ ...head, throughput }, null, 2));
@@ -134,7 +143,7 @@ async function main() {
 
   // 4. latency at a realistic pace
   server = await startServer();
-  const clients = await connectClients(server, args);
+  const clients = await connectClients(server, args, false);
   const published = new Map(args.strategies.map((s) => [s, []]));
   const paced = await replay(server, args.speed, (v) => { published.get(v.strategy)[v.version] = wallMs(); });
   const res4 = await finish(clients, paced.final);
@@ -161,8 +170,11 @@ async function main() {
   if (args.json) console.log(JSON.stringify(report, null, 2));
 }
 
-/** Starts the worker(s) and resolves once every client has its initial snapshot. */
-async function connectClients(server, args) {
+/**
+ * Starts the worker(s) and resolves once every client has its initial snapshot (deferred clients:
+ * its first bytes, which the server writes with the snapshot when it attaches the client).
+ */
+async function connectClients(server, args, deferred) {
   const per = Math.ceil(args.clients / args.workers);
   const workers = [];
   for (let w = 0; w < args.workers; w++) {
@@ -171,7 +183,7 @@ async function connectClients(server, args) {
       const s = args.strategies[i % args.strategies.length];
       urls.push({ strategy: s, url: `${server.url}/sse/heatmap/${s}` });
     }
-    const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { urls } });
+    const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { urls, gzip: args.gzip, deferred } });
     await new Promise((resolve, reject) => {
       worker.once('message', (m) => (m.type === 'connected' ? resolve() : reject(new Error(String(m.error)))));
       worker.once('error', reject);
@@ -189,23 +201,35 @@ async function finish(workers, final) {
     w.postMessage({ type: 'final', final });
   })));
   await Promise.all(workers.map((w) => w.terminate()));
-  return { results: all.flatMap((m) => m.results), bytes: all.reduce((n, m) => n + m.bytes, 0), doneAt: Math.max(...all.map((m) => m.doneAt)) };
+  const bad = all.find((m) => m.type === 'error');
+  if (bad) throw new Error(bad.error);
+  return { results: all.flatMap((m) => m.results), bytes: all.reduce((n, m) => n + m.bytes, 0), inflated: all.reduce((n, m) => n + m.inflated, 0), doneAt: Math.max(...all.map((m) => m.doneAt)) };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Worker: SSE clients.
 
-function runClients({ urls }) {
+function runClients({ urls, gzip, deferred }) {
   let bytes = 0;
-  const clients = urls.map(({ strategy, url }) => ({ strategy, url, times: [], snapshots: 0, last: -1, head: '', pendingNl: false }));
+  let inflated = 0;
+  const clients = urls.map(({ strategy, url }) => ({ strategy, url, times: [], snapshots: 0, last: -1, head: '', pendingNl: false, chunks: [], ended: false }));
   let final;
   let finished = false;
   const check = () => {
     if (finished || !final) return;
-    if (!clients.every((c) => c.last >= final[c.strategy])) return;
+    if (deferred ? !clients.every((c) => c.ended) : !clients.every((c) => c.last >= final[c.strategy])) return;
     finished = true;
     const doneAt = wallMs();
     for (const c of clients) c.socket.destroy();
+    if (deferred) {
+      // Outside the measured time: inflate each stream (gunzipSync checks its trailer) and scan it.
+      for (const c of clients) {
+        const text = zlib.gunzipSync(Buffer.concat(c.chunks));
+        c.chunks = [];
+        inflated += text.length;
+        onSse(c, text, 0, text.length, doneAt);
+      }
+    }
     const results = clients.map((c) => {
       const times = new Float64Array(final[c.strategy] + 1).fill(NaN);
       c.times.forEach((t, v) => { times[v] = t; });
@@ -213,7 +237,7 @@ function runClients({ urls }) {
       for (let v = c.firstSnapshot + 1; v <= final[c.strategy] && complete; v++) if (Number.isNaN(times[v])) complete = false;
       return { strategy: c.strategy, times, complete };
     });
-    parentPort.postMessage({ type: 'done', results, bytes, doneAt });
+    parentPort.postMessage({ type: 'done', results, bytes, inflated, doneAt });
   };
   parentPort.on('message', (m) => {
     if (m.type === 'final') {
@@ -236,7 +260,7 @@ function runClients({ urls }) {
     c.socket = net.connect({
       host: u.hostname, port: Number(u.port),
       onread: { buffer: readBuffer, callback: (n, buf) => { onBytes(c, buf, 0, n); check(); } },
-    }, () => c.socket.write(`GET ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nAccept: text/event-stream\r\n\r\n`));
+    }, () => c.socket.write(`GET ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nAccept: text/event-stream\r\n${gzip ? 'Accept-Encoding: gzip\r\n' : ''}\r\n`));
     c.socket.on('error', (err) => fail(c, err.message));
   }
   /** One read of a client's response: headers once, then chunked framing around the SSE bytes. */
@@ -249,12 +273,22 @@ function runClients({ urls }) {
         const head = (c.headers + take).slice(0, at);
         pos += at + 4 - c.headers.length;
         if (!/^HTTP\/1\.1 200 /.test(head) || !/\r\ntransfer-encoding: chunked\r?$/im.test(head)) return fail(c, `unexpected response: ${head.split('\r\n')[0]}`);
+        if (gzip !== /\r\ncontent-encoding: gzip\r?$/im.test(head)) return fail(c, `asked for ${gzip ? 'gzip' : 'identity'}, got: ${head}`);
+        if (gzip && !deferred) {
+          c.gunzip = zlib.createGunzip();
+          c.gunzip.on('data', (out) => { onSse(c, out, 0, out.length); check(); });
+          c.gunzip.on('error', (err) => fail(c, `gzip: ${err.message}`));
+        }
         c.state = 'size';
       } else if (c.state === 'size') {
         const b = buf[pos++];
         if (b === 0x0d) continue;
         if (b === 0x0a) {
-          if (c.size === 0) return; // last chunk: the stream ended
+          if (c.size === 0) { // last chunk: the stream ended
+            c.ended = true;
+            c.gunzip?.end();
+            return;
+          }
           c.remaining = c.size;
           c.size = 0;
           c.state = 'data';
@@ -265,7 +299,11 @@ function runClients({ urls }) {
         }
       } else if (c.state === 'data') {
         const stop = Math.min(end, pos + c.remaining);
-        onSse(c, buf, pos, stop);
+        if (!gzip) onSse(c, buf, pos, stop);
+        else if (deferred) {
+          c.chunks.push(Buffer.from(buf.subarray(pos, stop))); // the read buffer is shared: copy
+          if (!c.connected && (c.connected = true) && ++connected === clients.length) parentPort.postMessage({ type: 'connected' });
+        } else c.gunzip.write(Buffer.from(buf.subarray(pos, stop)));
         bytes += stop - pos;
         c.remaining -= stop - pos;
         pos = stop;
@@ -276,11 +314,11 @@ function runClients({ urls }) {
     }
   }
   /** SSE bytes: scanned for the blank line ending each event; only an event's first 64 bytes are decoded. */
-  function onSse(c, buf, pos, end) {
+  function onSse(c, buf, pos, end, at) {
     while (pos < end) {
       if (c.pendingNl && buf[pos] === 0x0a) {
         c.pendingNl = false;
-        onEvent(c, c.head);
+        onEvent(c, c.head, at);
         c.head = '';
         pos++;
         continue;
@@ -294,12 +332,13 @@ function runClients({ urls }) {
         c.pendingNl = buf[end - 1] === 0x0a;
         return;
       }
-      onEvent(c, c.head);
+      onEvent(c, c.head, at);
       c.head = '';
       pos = idx + 2;
     }
   }
-  function onEvent(c, head) {
+  /** One event's first bytes; `at` = when it was received (deferred: when the stream ended). */
+  function onEvent(c, head, at = wallMs()) {
     if (!head.startsWith('event: ')) return; // retry field, comments
     const nl = head.indexOf('\n');
     const name = head.slice(7, nl);
@@ -310,9 +349,9 @@ function runClients({ urls }) {
       c.snapshots++;
       c.firstSnapshot ??= id;
       c.last = id;
-      if (c.snapshots === 1 && ++connected === clients.length) parentPort.postMessage({ type: 'connected' });
+      if (!deferred && c.snapshots === 1 && ++connected === clients.length) parentPort.postMessage({ type: 'connected' });
     } else if (name === 'diff') {
-      c.times[id] = wallMs();
+      c.times[id] = at;
       c.last = id;
     }
   }
@@ -336,6 +375,7 @@ function parseArgs(argv) {
     bufferMib: Number(get('buffer-mib', '16')),
     runs: Number(get('runs', '3')),
     format: get('format', '2') === '1' ? 1 : 2,
+    gzip: get('encoding', 'gzip') !== 'identity',
     latency: !argv.includes('--no-latency'),
     json: argv.includes('--json'),
   };

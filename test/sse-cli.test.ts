@@ -93,18 +93,22 @@ describe('replay --sse', () => {
 
   it('validates the SSE flags', () => {
     expect(parseSseFlags({})).toBeUndefined();
-    expect(parseSseFlags({ sse: '8080' })).toEqual({ port: 8080, host: '127.0.0.1', slowClient: 'resync', maxBufferBytes: 16 * 1024 * 1024, exitAtEnd: false });
-    expect(parseSseFlags({ sse: '0', sseSlow: 'drop', sseBuffer: '0.5', sseHost: '0.0.0.0', sseExit: true })).toEqual({
+    expect(parseSseFlags({ sse: '8080' })).toEqual({ port: 8080, host: '127.0.0.1', slowClient: 'resync', maxBufferBytes: 16 * 1024 * 1024, exitAtEnd: false, gzip: true });
+    expect(parseSseFlags({ sse: '8080', sseGzip: true })?.gzip).toBe(true); // commander's default for --no-sse-gzip
+    expect(parseSseFlags({ sse: '0', sseSlow: 'drop', sseBuffer: '0.5', sseHost: '0.0.0.0', sseExit: true, sseGzip: false })).toEqual({
       port: 0,
       host: '0.0.0.0',
       slowClient: 'drop',
       maxBufferBytes: 512 * 1024,
       exitAtEnd: true,
+      gzip: false,
     });
     expect(() => parseSseFlags({ sse: 'http' })).toThrow(UsageError);
     expect(() => parseSseFlags({ sse: '99999' })).toThrow(/--sse/);
     expect(() => parseSseFlags({ sse: '1', sseSlow: 'wait' })).toThrow(/resync or drop/);
     expect(() => parseSseFlags({ sseExit: true })).toThrow(/--sse-exit needs --sse/);
+    expect(() => parseSseFlags({ sseGzip: false })).toThrow(/--no-sse-gzip needs --sse/);
+    expect(parseSseFlags({ sseGzip: true })).toBeUndefined();
   });
 
   it('a busy port is a clear runtime error', async () => {

@@ -1,7 +1,8 @@
 /**
  * The SSE server fed by a real replay, read by a real SSE client over HTTP on 127.0.0.1:
  * snapshot then ordered diffs whose fold equals the NDJSON stream; Last-Event-ID resumption;
- * the listing, health and error endpoints; graceful shutdown.
+ * the listing, health and error endpoints; graceful shutdown. Every stream is read twice, by a
+ * client that takes gzip (as browsers do) and one that does not: the events must be the same.
  */
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
@@ -63,7 +64,9 @@ describe('SSE over a replay', () => {
   const byStrategy = new Map<string, string[]>();
   const finalVersion = new Map<string, number>();
   let early: Map<string, SseTestClient>;
+  let earlyGzip: Map<string, SseTestClient>;
   let midway: SseTestClient;
+  let midwayGzip: SseTestClient;
   let midwayAfter = 0;
   let canonical: Map<string, PublishedTile[]>;
 
@@ -74,10 +77,13 @@ describe('SSE over a replay', () => {
     server = await SseServer.start({ strategies: ['single', 'vertical', 'fly'], port: 0, historyVersions: 50, heartbeatMs: 50 });
     // One client per strategy before the first input: it must see version 0, then every diff.
     early = new Map();
+    earlyGzip = new Map();
     for (const s of ['single', 'vertical', 'fly']) {
-      const c = await SseTestClient.connect(`${server.url}/sse/heatmap/${s}`);
-      await c.until((x) => x.named('snapshot').length === 1, `${s} initial snapshot`);
-      early.set(s, c);
+      for (const [clients, gzip] of [[early, false], [earlyGzip, true]] as const) {
+        const c = await SseTestClient.connect(`${server.url}/sse/heatmap/${s}`, { gzip });
+        await c.until((x) => x.named('snapshot').length === 1, `${s} initial snapshot`);
+        clients.set(s, c);
+      }
     }
     let inputs = 0;
     await replayRecording({
@@ -98,7 +104,9 @@ describe('SSE over a replay', () => {
         midwayAfter = finalVersion.get('fly') ?? 0;
         return (async () => {
           midway = await SseTestClient.connect(`${server.url}/sse/heatmap/fly`);
+          midwayGzip = await SseTestClient.connect(`${server.url}/sse/heatmap/fly`, { gzip: true });
           await midway.until((x) => x.named('snapshot').length === 1, 'midway snapshot');
+          await midwayGzip.until((x) => x.named('snapshot').length === 1, 'midway snapshot (gzip)');
         })();
       },
     });
@@ -110,8 +118,9 @@ describe('SSE over a replay', () => {
         return [s, [...tiles.keys()].sort().map((k) => tiles.get(k)!)];
       }),
     );
-    for (const [s, c] of early) await c.untilId(finalVersion.get(s)!);
+    for (const [s, c] of [...early, ...earlyGzip]) await c.untilId(finalVersion.get(s)!);
     await midway.untilId(finalVersion.get('fly')!);
+    await midwayGzip.untilId(finalVersion.get('fly')!);
   }, 60_000);
 
   afterAll(async () => {
@@ -141,6 +150,24 @@ describe('SSE over a replay', () => {
       expect(sorted(f.tiles)).toEqual(sorted(foldLines(byStrategy.get(s)!)));
       expect(sorted(f.tiles)).toEqual(canonical.get(s));
     }
+  });
+
+  it('a client that takes gzip gets it, and the same events: compressed once per batch, much smaller on the wire', async () => {
+    for (const [s, c] of earlyGzip) {
+      expect(c.isGzip).toBe(true);
+      expect(c.headers['vary']).toBe('Accept-Encoding');
+      expect(early.get(s)!.isGzip).toBe(false);
+      expect(early.get(s)!.headers['vary']).toBe('Accept-Encoding');
+      expect(c.retry).toBe(2000);
+      expect(c.events).toEqual(early.get(s)!.events);
+      expect(c.events.length).toBeGreaterThan(60);
+      // Independent pieces per batch cost some ratio; format 1 diffs still shrink far more than 3×.
+      expect(c.wireBytes).toBeLessThan(early.get(s)!.wireBytes / 3);
+      expect(c.decodeError).toBeUndefined();
+    }
+    expect(midwayGzip.events).toEqual(midway.events);
+    const list = JSON.parse((await httpGet(`${server.url}/sse/heatmap`)).body) as { strategies: { name: string; clients: number; gzip_clients: number }[] };
+    expect(list.strategies.map((x) => [x.name, x.clients, x.gzip_clients])).toEqual([['single', 2, 1], ['vertical', 2, 1], ['fly', 4, 2]]);
   });
 
   it('a client joining midway gets a snapshot of that version, then the following diffs; its fold equals the NDJSON fold', () => {
@@ -219,12 +246,14 @@ describe('SSE over a replay', () => {
     const base = server.url;
     await server.close('shutdown');
     await c.ended;
-    for (const client of [c, midway, ...early.values()]) {
+    for (const client of [c, midway, midwayGzip, ...early.values(), ...earlyGzip.values()]) {
       await client.ended;
       const end = client.events.at(-1)!;
       expect(end.event).toBe('end');
       expect(end.id).toBeUndefined();
       expect(JSON.parse(end.data)).toMatchObject({ reason: 'shutdown' });
+      // gzip: the stream ended with a whole trailer (CRC-32 and length of everything sent).
+      expect(client.decodeError).toBeUndefined();
     }
     await expect(httpGet(`${base}/health`)).rejects.toThrow();
   });

@@ -17,6 +17,8 @@ function bigVersion(strategy: string, v: number): VersionRecord {
   const upserts: PublishedTile[] = [];
   for (let i = 0; i < TILES_PER_VERSION; i++) {
     const k = 5000 + ((v * 7 + i) % 800) * 5;
+    // Digits that vary from tile to tile, so that the JSON does not compress far better than real diffs.
+    const price = ((v * 7919 + i * 104_729) % 1_000_003) / 1000;
     upserts.push({
       key: `SPXW:2025-11-21:${strategy}:C:${k}`,
       root: 'SPXW',
@@ -24,9 +26,9 @@ function bigVersion(strategy: string, v: number): VersionRecord {
       strategy,
       right: 'C',
       strikes: [k],
-      legs: [{ ticker: `O:SPXW251121C0${k}000`, ratio: 1, price: v / 100, ts_us: 1_763_735_400_000_000 + v, source: 'ws' }],
-      value: v / 100,
-      score: v,
+      legs: [{ ticker: `O:SPXW251121C0${k}000`, ratio: 1, price, ts_us: 1_763_735_400_000_000 + v, source: 'ws' }],
+      value: price,
+      score: Math.round(price * 7),
       ts_us: 1_763_735_400_000_000 + v,
       confidence: 1,
       source: 'ws',
@@ -55,11 +57,13 @@ afterEach(async () => {
  * more). Each version waits until the reading clients have it — so they are never behind, and the
  * only client that can trip the bound is the one that never reads.
  */
-async function runWithStuckClient(policy: SlowClientPolicy) {
-  server = await SseServer.start({ strategies: ['single', 'fly'], port: 0, maxBufferBytes: 256 * 1024, slowClient: policy, historyBytes: 4 * 1024 * 1024 });
+async function runWithStuckClient(policy: SlowClientPolicy, gzip = false) {
+  // gzip makes these versions ~3× smaller on the wire: a smaller bound trips as soon.
+  const maxBufferBytes = gzip ? 64 * 1024 : 256 * 1024;
+  server = await SseServer.start({ strategies: ['single', 'fly'], port: 0, maxBufferBytes, slowClient: policy, historyBytes: 4 * 1024 * 1024 });
   const s = server;
-  const stuck = await SseTestClient.connect(`${s.url}/sse/heatmap/fly`, { paused: true });
-  const flyReader = await SseTestClient.connect(`${s.url}/sse/heatmap/fly`);
+  const stuck = await SseTestClient.connect(`${s.url}/sse/heatmap/fly`, { paused: true, gzip });
+  const flyReader = await SseTestClient.connect(`${s.url}/sse/heatmap/fly`, { gzip });
   const singleReader = await SseTestClient.connect(`${s.url}/sse/heatmap/single`);
   const caught = (): boolean => {
     const fly = s.status().find((x) => x.name === 'fly')!;
@@ -80,9 +84,13 @@ async function runWithStuckClient(policy: SlowClientPolicy) {
   return { stuck, flyReader, singleReader, last: v, status: s.status() };
 }
 
-describe('a client that never reads', () => {
+describe.each([
+  ['uncompressed', false],
+  ['gzip', true],
+])('a client that never reads (%s)', (_, gzip) => {
   it('does not stall the others; it is resynced with a snapshot when it reads again (policy resync)', async () => {
-    const { stuck, flyReader, singleReader, last, status } = await runWithStuckClient('resync');
+    const { stuck, flyReader, singleReader, last, status } = await runWithStuckClient('resync', gzip);
+    expect(stuck.isGzip).toBe(gzip);
     const fly = status.find((x) => x.name === 'fly')!;
     const single = status.find((x) => x.name === 'single')!;
     expect(fly.resyncs).toBe(1);
@@ -105,10 +113,15 @@ describe('a client that never reads', () => {
     expect(diffs).toEqual(Array.from({ length: diffs.length }, (_, i) => i + 1)); // a prefix, in order
     expect(diffs.length).toBeLessThan(last);
     expect(stuck.comments).toContain('resync: this client fell behind');
-  }, 60_000);
+    // gzip: the stream it reads — pieces before the bound, then the resync's — inflates whole.
+    await server!.close('test over', 5000);
+    await stuck.ended;
+    expect(stuck.events.at(-1)?.event).toBe('end');
+    expect(stuck.decodeError).toBeUndefined();
+  }, 120_000);
 
   it('is disconnected and counted (policy drop); the others go on', async () => {
-    const { stuck, flyReader, singleReader, last, status } = await runWithStuckClient('drop');
+    const { stuck, flyReader, singleReader, last, status } = await runWithStuckClient('drop', gzip);
     const fly = status.find((x) => x.name === 'fly')!;
     expect(fly.drops).toBe(1);
     expect(fly.resyncs).toBe(0);
@@ -119,5 +132,5 @@ describe('a client that never reads', () => {
     expect(flyReader.named('diff')).toHaveLength(last);
     expect(singleReader.named('diff')).toHaveLength(last);
     expect(flyReader.isClosed).toBe(false);
-  }, 60_000);
+  }, 120_000);
 });

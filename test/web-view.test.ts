@@ -467,6 +467,8 @@ describe('the web view in headless Chromium', () => {
     expect(v.atm).toBe(atm);
     expect(await page.evaluate<string>(`document.querySelector('#grid thead th.atm').textContent`)).toBe(String(atm));
     expect(await page.evaluate<string>(`document.getElementById('version').textContent`)).toBe(`v${f.version}`);
+    // Chromium took the stream gzip-compressed (its Accept-Encoding lists gzip), and folded it whole.
+    expect(server.status().find((x) => x.name === 'fly')).toMatchObject({ clients: 1, gzip_clients: 1 });
   });
 
   it('a dropped connection resumes from the version held: no snapshot, no missing version', async () => {

@@ -34,6 +34,7 @@ export function liveCommand(): Command {
     .option(...SSE_FLAGS.sseHost)
     .option(...SSE_FLAGS.sseSlow)
     .option(...SSE_FLAGS.sseBuffer)
+    .option(...SSE_FLAGS.sseGzip)
     .option(REDIS_FLAGS.redis[0], `also publish the versions to Redis (massive:heatmap:{S} and its snapshot keys, as heatmap pipeline writes them); ${REDIS_FLAGS.redis[1]}`)
     .option(...REDIS_FLAGS.prefix)
     .option(...REDIS_FLAGS.maxlen)

@@ -63,6 +63,7 @@ export function replayCommand(): Command {
     .option('--sse-exit', 'with --sse: shut the SSE server down when the replay ends (default: keep serving the final state until Ctrl-C)')
     .option(...SSE_FLAGS.sseSlow)
     .option(...SSE_FLAGS.sseBuffer)
+    .option(...SSE_FLAGS.sseGzip)
     .option(REDIS_FLAGS.redis[0], `also publish the versions to Redis (massive:heatmap:{S} and its snapshot keys, as heatmap pipeline writes them); ${REDIS_FLAGS.redis[1]}`)
     .option(...REDIS_FLAGS.prefix)
     .option(...REDIS_FLAGS.maxlen)

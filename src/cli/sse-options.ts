@@ -14,6 +14,8 @@ export interface SseCliOptions {
   sseExit?: boolean;
   sseSlow?: string;
   sseBuffer?: string;
+  /** False with `--no-sse-gzip` (commander's negated flag: true when absent). */
+  sseGzip?: boolean;
 }
 
 /** Flag descriptions, so `replay` and `live` describe them identically. */
@@ -22,6 +24,7 @@ export const SSE_FLAGS = {
   sseHost: ['--sse-host <addr>', 'address the SSE server binds (default 127.0.0.1; 0.0.0.0 for the network)'],
   sseSlow: ['--sse-slow <resync|drop>', 'a client whose unsent data passes --sse-buffer is resynced with a snapshot, or dropped (default resync)'],
   sseBuffer: ['--sse-buffer <MiB>', 'unsent bytes allowed per SSE client before it counts as slow (default 16)'],
+  sseGzip: ['--no-sse-gzip', 'send the event streams uncompressed even to clients that accept gzip (default: gzip for them, compressed once per batch for all)'],
 } as const;
 
 /** Help text of the SSE endpoints and wire format (appended to the command's --help). */
@@ -43,6 +46,7 @@ export function parseSseFlags(opts: SseCliOptions): SseSettings | undefined {
     for (const [key, flag] of [['sseHost', '--sse-host'], ['sseExit', '--sse-exit'], ['sseSlow', '--sse-slow'], ['sseBuffer', '--sse-buffer']] as const) {
       if (opts[key] !== undefined) throw new UsageError(`${flag} needs --sse PORT`);
     }
+    if (opts.sseGzip === false) throw new UsageError('--no-sse-gzip needs --sse PORT');
     return undefined;
   }
   const port = parsePort(opts.sse, '--sse');
@@ -51,5 +55,5 @@ export function parseSseFlags(opts: SseCliOptions): SseSettings | undefined {
   const mib = opts.sseBuffer !== undefined ? parsePositiveNumber(opts.sseBuffer, '--sse-buffer') : 16;
   const host = opts.sseHost ?? '127.0.0.1';
   if (host.trim() === '') throw new UsageError('--sse-host needs an address, e.g. 127.0.0.1 or 0.0.0.0');
-  return { port, host, slowClient: slow, maxBufferBytes: Math.round(mib * 1024 * 1024), exitAtEnd: opts.sseExit === true };
+  return { port, host, slowClient: slow, maxBufferBytes: Math.round(mib * 1024 * 1024), exitAtEnd: opts.sseExit === true, gzip: opts.sseGzip !== false };
 }

@@ -11,7 +11,7 @@ import type { SseCommandOptions } from './sse.js';
 export async function runSseCommand(cli: SseCommandOptions): Promise<void> {
   const target = parseRedisFlags(cli)!;
   const format = parseFormat(cli.format);
-  const settings = parseSseFlags({ sse: cli.port, sseHost: cli.host, sseSlow: cli.sseSlow, sseBuffer: cli.sseBuffer })!;
+  const settings = parseSseFlags({ sse: cli.port, sseHost: cli.host, sseSlow: cli.sseSlow, sseBuffer: cli.sseBuffer, sseGzip: cli.sseGzip })!;
   let strategies: string[] | undefined;
   if (cli.strategies !== undefined) {
     strategies = [...new Set(cli.strategies.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
@@ -28,7 +28,7 @@ export async function runSseCommand(cli: SseCommandOptions): Promise<void> {
   }
   let server: SseServer;
   try {
-    server = await SseServer.start({ strategies: [], format, port: settings.port, host: settings.host, slowClient: settings.slowClient, maxBufferBytes: settings.maxBufferBytes });
+    server = await SseServer.start({ strategies: [], format, port: settings.port, host: settings.host, slowClient: settings.slowClient, maxBufferBytes: settings.maxBufferBytes, gzip: settings.gzip });
   } catch (err) {
     await closeRedis(reader);
     await closeRedis(control);

@@ -11,6 +11,7 @@ export interface SseCommandOptions extends RedisCliOptions {
   format?: string;
   sseSlow?: string;
   sseBuffer?: string;
+  sseGzip?: boolean;
 }
 
 /** Builds `heatmap sse`; the action is imported lazily from sse-run.ts. */
@@ -25,6 +26,7 @@ export function sseCommand(): Command {
     .option(...FORMAT_FLAG)
     .option(...SSE_FLAGS.sseSlow)
     .option(...SSE_FLAGS.sseBuffer)
+    .option(...SSE_FLAGS.sseGzip)
     .addHelpText(
       'after',
       '\nThe endpoints of heatmap replay --sse (GET /sse/heatmap/{strategy}, /sse/heatmap, /health, / the web\n' +

@@ -3,6 +3,7 @@ import { versionLine } from '../engine/publisher.js';
 import type { MarkLike } from '../engine/format2.js';
 import type { PublishedTile, VersionRecord } from '../engine/types.js';
 import { VersionFold } from '../engine/version-fold.js';
+import { GZIP_HEADER, GzipTail, gzipPiece, type GzipPiece } from './sse-gzip.js';
 import { retryField, sseComment, sseEvent } from './sse-wire.js';
 
 /**
@@ -17,6 +18,9 @@ import { retryField, sseComment, sseEvent } from './sse-wire.js';
  * when new data comes is resynced (diffs stop; once its socket drains it gets a fresh snapshot) or
  * dropped, and counted. A stuck client therefore holds at most the bound plus one batch, shared
  * with the other clients (the batch buffer is written by reference), and never delays anyone.
+ *
+ * Clients that accept gzip get each batch compressed once for all of them (sse-gzip.ts: a piece per
+ * batch, the same bytes for every client); the bound counts the bytes on the wire.
  */
 
 /** What happens to a client whose unsent bytes pass the bound. */
@@ -39,6 +43,8 @@ export interface ChannelLimits {
 export interface ChannelStats {
   /** Clients connected now. */
   clients: number;
+  /** Of those, clients receiving the stream gzip-compressed. */
+  gzip_clients: number;
   connects: number;
   /** Connections that started with (or were resynced by) a snapshot. */
   snapshots: number;
@@ -55,7 +61,23 @@ class Client {
   isStale = false;
   /** Bytes of the initial snapshot/resume still in flight: not held against the bound. */
   grace = 0;
-  constructor(readonly res: ServerResponse) {}
+  /** The gzip stream's running CRC and length; undefined for an uncompressed stream. */
+  constructor(
+    readonly res: ServerResponse,
+    readonly gzip: GzipTail | undefined,
+  ) {}
+}
+
+/** A batch as sent: its bytes, and its gzip piece once a gzip client needed it (built once). */
+class Batch {
+  private piece: GzipPiece | undefined;
+  constructor(readonly bytes: Buffer) {}
+  static of(text: string): Batch {
+    return new Batch(Buffer.from(text, 'utf8'));
+  }
+  get gzip(): GzipPiece {
+    return (this.piece ??= gzipPiece(this.bytes));
+  }
 }
 
 interface HistoryEntry {
@@ -71,10 +93,10 @@ export class StrategyChannel {
   private historyChars = 0;
   private outbox: string[] = [];
   private flushTimer: NodeJS.Immediate | undefined;
-  private snapshotCache: { version: number; frame: string } | undefined;
+  private snapshotCache: { version: number; batch: Batch } | undefined;
   private readonly clients = new Set<Client>();
   private isEnded = false;
-  readonly stats: ChannelStats = { clients: 0, connects: 0, snapshots: 0, resumes: 0, resyncs: 0, drops: 0 };
+  readonly stats: ChannelStats = { clients: 0, gzip_clients: 0, connects: 0, snapshots: 0, resumes: 0, resyncs: 0, drops: 0 };
 
   constructor(
     readonly strategy: string,
@@ -148,29 +170,31 @@ export class StrategyChannel {
       this.outbox = []; // nobody to send to: no encoding work at all
       return;
     }
-    const chunk = Buffer.from(this.outbox.length === 1 ? this.outbox[0]! : this.outbox.join(''), 'utf8');
+    const batch = Batch.of(this.outbox.length === 1 ? this.outbox[0]! : this.outbox.join(''));
     this.outbox = [];
-    for (const c of this.clients) this.send(c, chunk);
+    for (const c of this.clients) this.send(c, batch);
   }
 
   /**
    * Attaches a client. `lastEventId` (the version it holds) resumes it with the missing diffs when
    * the history still has all of them (nothing at all when it is current); otherwise — no id, an
    * id from the future (another run), or one older than the history — it starts with a snapshot.
+   * `gzip`: the response was started with `Content-Encoding: gzip` (the server negotiated it).
    */
-  attach(res: ServerResponse, lastEventId: number | undefined): void {
+  attach(res: ServerResponse, lastEventId: number | undefined, gzip = false): void {
     // Queued diffs belong to the clients already here; the newcomer starts after them.
     this.flush();
-    const c = new Client(res);
+    const c = new Client(res, gzip ? new GzipTail() : undefined);
     const resume = lastEventId === undefined ? undefined : this.resumeFrames(lastEventId);
     this.stats.connects++;
     if (resume !== undefined) this.stats.resumes++;
     else this.stats.snapshots++;
-    const first = retryField() + (resume ?? this.snapshotFrame());
     this.clients.add(c);
     this.stats.clients = this.clients.size;
+    if (gzip) this.stats.gzip_clients++;
     res.on('close', () => this.detach(c));
-    this.sendInitial(c, first);
+    if (gzip) res.write(GZIP_HEADER);
+    this.sendInitial(c, [Batch.of(retryField()), resume !== undefined ? Batch.of(resume) : this.snapshotBatch()]);
   }
 
   /** Diffs after `version` from the history ('' when current); undefined when they are not all there. */
@@ -183,26 +207,40 @@ export class StrategyChannel {
     return this.history.slice(from).map((h) => h.frame).join('');
   }
 
-  /** The snapshot event of the current version (built once per version, shared by every client). */
-  private snapshotFrame(): string {
+  /** The snapshot event of the current version (built — and compressed — once per version, shared by every client). */
+  private snapshotBatch(): Batch {
     if (this.snapshotCache?.version !== this.versionNo) {
       const data = JSON.stringify(this.fold.snapshot());
-      this.snapshotCache = { version: this.versionNo, frame: sseEvent('snapshot', data, this.versionNo) };
+      this.snapshotCache = { version: this.versionNo, batch: Batch.of(sseEvent('snapshot', data, this.versionNo)) };
     }
-    return this.snapshotCache.frame;
+    return this.snapshotCache.batch;
   }
 
   /** A comment to every live client (heartbeats). */
   comment(text: string): void {
     if (this.isEnded) return;
     this.flush();
-    const chunk = Buffer.from(sseComment(text), 'utf8');
-    for (const c of this.clients) this.send(c, chunk);
+    const batch = Batch.of(sseComment(text));
+    for (const c of this.clients) this.send(c, batch);
   }
 
-  private sendInitial(c: Client, text: string): void {
-    const bytes = Buffer.byteLength(text, 'utf8');
-    if (c.res.write(text)) {
+  /** Writes a batch as this client's stream takes it (compressed or not); false when the socket is full. */
+  private write(c: Client, batch: Batch): boolean {
+    if (c.gzip === undefined) return c.res.write(batch.bytes);
+    const piece = batch.gzip;
+    c.gzip.add(piece);
+    return c.res.write(piece.bytes);
+  }
+
+  /** The first batches of a (re)started client: not held against the bound until they are sent. */
+  private sendInitial(c: Client, batches: readonly Batch[]): void {
+    let ok = true;
+    let bytes = 0;
+    for (const b of batches) {
+      ok = this.write(c, b);
+      bytes += c.gzip === undefined ? b.bytes.length : b.gzip.bytes.length;
+    }
+    if (ok) {
       c.grace = 0;
     } else {
       c.grace = bytes;
@@ -215,10 +253,10 @@ export class StrategyChannel {
    * (not after) means one large burst never counts against a client that keeps up: it is slow
    * only when the previous writes are still unsent when the next ones come.
    */
-  private send(c: Client, chunk: Buffer): void {
+  private send(c: Client, batch: Batch): void {
     if (c.isStale || c.res.destroyed) return;
     if (c.res.writableLength > this.limits.maxBufferBytes + c.grace) return this.onSlow(c);
-    c.res.write(chunk);
+    this.write(c, batch);
   }
 
   private onSlow(c: Client): void {
@@ -235,31 +273,37 @@ export class StrategyChannel {
       this.flush(); // the others get what is queued; this client jumps straight to the state after it
       c.isStale = false;
       this.stats.snapshots++;
-      this.sendInitial(c, sseComment('resync: this client fell behind') + this.snapshotFrame());
+      this.sendInitial(c, [Batch.of(sseComment('resync: this client fell behind')), this.snapshotBatch()]);
     });
   }
 
   private detach(c: Client): void {
-    this.clients.delete(c);
+    if (!this.clients.delete(c)) return;
     this.stats.clients = this.clients.size;
+    if (c.gzip !== undefined) this.stats.gzip_clients--;
   }
 
   /**
    * Ends the stream for every client: queued diffs, then a final `end` event (which tells a
-   * browser dashboard not to reconnect), then the end of the response. Clients whose sockets do
-   * not take it are cut by the server after its grace period.
+   * browser dashboard not to reconnect), then the end of the response (for gzip, the stream's
+   * trailer: a stale client's stream ends after the last batch it was sent, still whole). Clients
+   * whose sockets do not take it are cut by the server after its grace period.
    */
   end(reason: string): void {
     if (this.isEnded) return;
     this.flush();
     this.isEnded = true;
     const data = JSON.stringify({ reason, strategy: this.strategy, version: this.versionNo });
-    const frame = sseEvent('end', data);
+    const frame = Batch.of(sseEvent('end', data));
     for (const c of this.clients) {
-      if (!c.isStale && !c.res.destroyed) c.res.write(frame);
+      if (!c.res.destroyed) {
+        if (!c.isStale) this.write(c, frame);
+        if (c.gzip !== undefined) c.res.write(c.gzip.trailer());
+      }
       c.res.end();
     }
     this.clients.clear();
     this.stats.clients = 0;
+    this.stats.gzip_clients = 0;
   }
 }

@@ -23,6 +23,8 @@ export interface SseSettings {
   readonly host: string;
   readonly slowClient: SlowClientPolicy;
   readonly maxBufferBytes: number;
+  /** gzip for clients that accept it (`--no-sse-gzip` turns it off). */
+  readonly gzip: boolean;
   /** Shut the server down when the input ends instead of serving the final state. */
   readonly exitAtEnd: boolean;
 }
@@ -67,6 +69,7 @@ export async function createSseConsumer(opts: SseConsumerOptions): Promise<SseCo
     host: opts.settings.host,
     slowClient: opts.settings.slowClient,
     maxBufferBytes: opts.settings.maxBufferBytes,
+    gzip: opts.settings.gzip,
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
   });
   const streams = opts.strategies.map((s) => `${server.url}/sse/heatmap/${encodeURIComponent(s)}`);

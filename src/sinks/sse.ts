@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { EngineOutput } from '../engine/types.js';
 import { RuntimeError } from '../errors.js';
 import { StrategyChannel, type ChannelLimits, type ChannelStats, type SlowClientPolicy } from './sse-channel.js';
+import { acceptsGzip, isGzipAvailable } from './sse-gzip.js';
 import { parseLastEventId } from './sse-wire.js';
 
 /**
@@ -20,6 +21,9 @@ import { parseLastEventId } from './sse-wire.js';
  * - `GET /` — the web heatmap (the repository's `web/` folder, read when the server starts; its
  *   modules and stylesheet under `/web/`): same-origin only, enforced by its CSP.
  * - `HEAD` on any of these: the same status and headers, no body (uptime probes).
+ *
+ * Event streams are gzip-compressed for clients whose `Accept-Encoding` takes it (browsers do),
+ * each batch compressed once for all of them (sse-gzip.ts); `gzip: false` turns it off.
  *
  * Every response carries `Access-Control-Allow-Origin` so a browser dashboard on another origin can
  * use `EventSource` directly. Channels are independent: each has its own clients, history and
@@ -49,6 +53,11 @@ export interface SseServerOptions {
    * are built in this format (format 2: slots, the mark register and tile rows). Default 1.
    */
   readonly format?: 1 | 2;
+  /**
+   * Compress event streams for clients that accept gzip (default true; always false on a Node
+   * without `zlib.crc32`, before 20.15).
+   */
+  readonly gzip?: boolean;
 }
 
 /** Defaults of {@link SseServerOptions}. */
@@ -104,7 +113,9 @@ const STREAM_HEADERS = {
   'Cache-Control': 'no-cache, no-transform',
   Connection: 'keep-alive',
   'X-Accel-Buffering': 'no', // nginx: do not buffer the stream
+  Vary: 'Accept-Encoding',
 };
+const GZIP_STREAM_HEADERS = { ...STREAM_HEADERS, 'Content-Encoding': 'gzip' };
 
 /** The SSE server; create with {@link SseServer.start}, stop with `close()`. */
 export class SseServer {
@@ -116,6 +127,7 @@ export class SseServer {
   private closed: Promise<void> | undefined;
   private readonly startedMs = performance.now();
   private readonly limits: ChannelLimits;
+  private readonly isGzipOn: boolean;
 
   private constructor(
     private readonly server: http.Server,
@@ -131,6 +143,7 @@ export class SseServer {
     });
     for (const name of opts.strategies) this.channels.set(name, new StrategyChannel(name, limits));
     this.cors = opts.corsOrigin ?? SSE_DEFAULTS.corsOrigin;
+    this.isGzipOn = (opts.gzip ?? true) && isGzipAvailable;
     this.heartbeat = setInterval(() => {
       for (const ch of this.channels.values()) ch.comment('heartbeat');
     }, opts.heartbeatMs ?? SSE_DEFAULTS.heartbeatMs);
@@ -263,7 +276,7 @@ export class SseServer {
         return this.json(res, 404, { error: `unknown strategy "${name ?? path}"; valid: ${valid.join(', ')}`, strategies: valid });
       }
       if (this.isClosing) return this.json(res, 503, { error: 'shutting down' });
-      if (req.method === 'HEAD') return void res.writeHead(200, STREAM_HEADERS).end(); // no client to attach
+      if (req.method === 'HEAD') return void res.writeHead(200, this.streamHeaders(req)).end(); // no client to attach
       return this.stream(req, res, ch, url);
     }
     const asset = this.web.get(path);
@@ -279,8 +292,14 @@ export class SseServer {
     const lastId = parseLastEventId(req.headers['last-event-id']) ?? parseLastEventId(url.searchParams.get('last_event_id'));
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);
-    res.writeHead(200, STREAM_HEADERS);
-    ch.attach(res, lastId);
+    const headers = this.streamHeaders(req);
+    res.writeHead(200, headers);
+    ch.attach(res, lastId, headers === GZIP_STREAM_HEADERS);
+  }
+
+  /** The event stream's headers: gzip when the server may and the client takes it. */
+  private streamHeaders(req: http.IncomingMessage): typeof STREAM_HEADERS {
+    return this.isGzipOn && acceptsGzip(req.headers['accept-encoding']) ? GZIP_STREAM_HEADERS : STREAM_HEADERS;
   }
 
   private json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import net from 'node:net';
+import zlib from 'node:zlib';
 
 export interface SseEvent {
   readonly event: string;
@@ -19,6 +20,11 @@ export interface SseConnectOptions {
   readonly headers?: Record<string, string>;
   /** Do not read the body until `resume()`: a client that never reads (its socket backs up). */
   readonly paused?: boolean;
+  /**
+   * Send `Accept-Encoding: gzip`, as browsers do. A gzip response is inflated by zlib's own
+   * streaming gunzip, which checks the trailer (CRC-32, length) when the response ends.
+   */
+  readonly gzip?: boolean;
 }
 
 export class SseTestClient {
@@ -27,6 +33,11 @@ export class SseTestClient {
   retry: number | undefined;
   /** Resolves when the server ends the response (or the connection closes). */
   readonly ended: Promise<void>;
+  /** Body bytes as they came over the wire (compressed when `isGzip`). */
+  wireBytes = 0;
+  /** The gunzip's complaint (a bad trailer, a cut stream); undefined while the stream is whole. */
+  decodeError: Error | undefined;
+  private readonly gunzip: zlib.Gunzip | undefined;
   private buffer = '';
   private field = { event: '', data: [] as string[], id: undefined as string | undefined };
   private waiters: (() => void)[] = [];
@@ -40,25 +51,38 @@ export class SseTestClient {
     private readonly req: http.ClientRequest,
     paused: boolean,
   ) {
-    res.setEncoding('utf8');
-    if (paused) res.pause();
-    else this.resume();
+    if (this.isGzip) this.gunzip = zlib.createGunzip();
+    const body = this.gunzip ?? res;
+    body.setEncoding('utf8');
     this.ended = new Promise<void>((resolve) => {
       const done = (): void => {
         this.isEnded = true;
         this.wake();
         resolve();
       };
-      res.on('end', done);
-      res.on('close', done);
-      res.on('error', done);
+      body.on('end', done);
+      body.on('close', done);
+      body.on('error', (err) => {
+        if (this.gunzip) this.decodeError = err;
+        done();
+      });
+      // A connection cut mid-stream never ends the response: end the gunzip, which then reports
+      // whatever was missing (or nothing, when the stream was already whole).
+      if (this.gunzip) res.on('close', () => void (this.gunzip!.writableEnded || this.gunzip!.end()));
     });
+    if (paused) res.pause();
+    else this.resume();
+  }
+
+  /** The server sent the stream gzip-compressed. */
+  get isGzip(): boolean {
+    return this.headers['content-encoding'] === 'gzip';
   }
 
   /** Opens `url`; resolves once the response headers are in (any status). */
   static connect(url: string, opts: SseConnectOptions = {}): Promise<SseTestClient> {
     return new Promise((resolve, reject) => {
-      const headers: Record<string, string> = { Accept: 'text/event-stream', ...opts.headers };
+      const headers: Record<string, string> = { Accept: 'text/event-stream', ...(opts.gzip ? { 'Accept-Encoding': 'gzip' } : {}), ...opts.headers };
       if (opts.lastEventId !== undefined) headers['Last-Event-ID'] = opts.lastEventId;
       const req = http.get(url, { headers, agent: false }, (res) => resolve(new SseTestClient(res.statusCode ?? 0, res.headers, res, req, opts.paused === true)));
       req.on('error', reject);
@@ -101,7 +125,16 @@ export class SseTestClient {
 
   /** Starts (or restarts) reading the stream. */
   resume(): void {
-    if (this.res.listenerCount('data') === 0) this.res.on('data', (chunk: string) => this.feed(chunk));
+    if (this.res.listenerCount('data') === 0) {
+      // Identity: `res` decodes UTF-8 itself (strings); gzip: Buffers into the gunzip, which decodes.
+      this.res.on('data', (chunk: Buffer | string) => (this.wireBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length));
+      if (this.gunzip) {
+        this.gunzip.on('data', (text: string) => this.feed(text));
+        this.res.pipe(this.gunzip);
+      } else {
+        this.res.on('data', (text: string) => this.feed(text));
+      }
+    }
     this.res.resume();
   }
 
