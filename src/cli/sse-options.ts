@@ -36,6 +36,7 @@ export const SSE_HELP =
   '                               per version. Last-Event-ID resumes with the missed diffs (or a snapshot\n' +
   '                               when they are no longer retained). ": heartbeat" comments every 15 s;\n' +
   '                               event: gap / failed as they happen; event: end before the server closes.\n' +
+  '                               gzip-compressed for clients that accept it (browsers do; --no-sse-gzip: never).\n' +
   '  GET /sse/heatmap             strategies with their current version and client counts (JSON)\n' +
   '  GET /health                  200 {"status":"ok"} while serving\n' +
   '  GET /                        the web heatmap view\n';
