@@ -16,7 +16,9 @@
 // --encoding gzip (default: what browsers ask for) makes the clients send `Accept-Encoding: gzip`.
 // In the throughput phase they then keep the compressed bytes and inflate them only after the
 // stream has ended (the server is closed once the replay is done), outside the measured time —
-// real clients are on other machines; in the latency phase each inflates as the bytes come.
+// real clients are on other machines. In the latency phase each inflates every HTTP chunk as it
+// completes, synchronously: the server writes each batch's deflate piece as one chunk, and pieces
+// are independent (src/sinks/sse-gzip.ts), so no queue of 500 async inflaters adds to the latency.
 // Latency =
 // time the client has parsed the whole diff − time the engine emitted the version (both wall
 // clock, performance.timeOrigin + now()).
@@ -274,11 +276,6 @@ function runClients({ urls, gzip, deferred }) {
         pos += at + 4 - c.headers.length;
         if (!/^HTTP\/1\.1 200 /.test(head) || !/\r\ntransfer-encoding: chunked\r?$/im.test(head)) return fail(c, `unexpected response: ${head.split('\r\n')[0]}`);
         if (gzip !== /\r\ncontent-encoding: gzip\r?$/im.test(head)) return fail(c, `asked for ${gzip ? 'gzip' : 'identity'}, got: ${head}`);
-        if (gzip && !deferred) {
-          c.gunzip = zlib.createGunzip();
-          c.gunzip.on('data', (out) => { onSse(c, out, 0, out.length); check(); });
-          c.gunzip.on('error', (err) => fail(c, `gzip: ${err.message}`));
-        }
         c.state = 'size';
       } else if (c.state === 'size') {
         const b = buf[pos++];
@@ -286,7 +283,6 @@ function runClients({ urls, gzip, deferred }) {
         if (b === 0x0a) {
           if (c.size === 0) { // last chunk: the stream ended
             c.ended = true;
-            c.gunzip?.end();
             return;
           }
           c.remaining = c.size;
@@ -303,7 +299,10 @@ function runClients({ urls, gzip, deferred }) {
         else if (deferred) {
           c.chunks.push(Buffer.from(buf.subarray(pos, stop))); // the read buffer is shared: copy
           if (!c.connected && (c.connected = true) && ++connected === clients.length) parentPort.postMessage({ type: 'connected' });
-        } else c.gunzip.write(Buffer.from(buf.subarray(pos, stop)));
+        } else {
+          c.chunks.push(Buffer.from(buf.subarray(pos, stop)));
+          if (c.remaining === stop - pos) inflateChunk(c, Buffer.concat(c.chunks.splice(0)));
+        }
         bytes += stop - pos;
         c.remaining -= stop - pos;
         pos = stop;
@@ -312,6 +311,21 @@ function runClients({ urls, gzip, deferred }) {
         if (buf[pos++] === 0x0a) c.state = 'size';
       }
     }
+  }
+  /** One whole HTTP chunk of a gzip stream: the gzip header first, then one deflate piece each. */
+  function inflateChunk(c, bytes) {
+    if (!c.sawHeader) {
+      c.sawHeader = true;
+      if (bytes.length !== 10 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) fail(c, 'the first chunk is not a gzip header');
+      return;
+    }
+    let out;
+    try {
+      out = zlib.inflateRawSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    } catch (err) {
+      return fail(c, `a chunk is not a deflate piece: ${err.message}`);
+    }
+    onSse(c, out, 0, out.length);
   }
   /** SSE bytes: scanned for the blank line ending each event; only an event's first 64 bytes are decoded. */
   function onSse(c, buf, pos, end, at) {
