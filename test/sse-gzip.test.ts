@@ -7,7 +7,8 @@
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GZIP_HEADER, GzipTail, acceptsGzip, crc32Combine, gzipPiece } from '../src/sinks/sse-gzip.js';
+import { crc32ByTable, crc32Combine } from '../src/crc32.js';
+import { GZIP_HEADER, GzipTail, acceptsGzip, gzipPiece } from '../src/sinks/sse-gzip.js';
 import { SseServer } from '../src/sinks/sse.js';
 import { SseTestClient, httpGet } from './helpers/sse-client.js';
 import http from 'node:http';
@@ -37,6 +38,19 @@ describe('crc32Combine', () => {
       const b = Buffer.alloc(n, 0x5a);
       expect(crc32Combine(zlib.crc32(a), zlib.crc32(b), n)).toBe(zlib.crc32(Buffer.concat([a, b])));
     }
+  });
+});
+
+describe('crc32ByTable (Node 20 releases without zlib.crc32)', () => {
+  it('equals zlib.crc32, from 0 and continuing from a running value', () => {
+    expect(crc32ByTable(Buffer.from('hello world'))).toBe(0x0d4a1185);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), fc.uint8Array({ maxLength: 2000 }), (a, b) => {
+        expect(crc32ByTable(a)).toBe(zlib.crc32(a));
+        expect(crc32ByTable(b, crc32ByTable(a))).toBe(zlib.crc32(Buffer.concat([a, b])));
+      }),
+      { numRuns: 200, seed: 5 },
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 import fs, { promises as fsp } from 'node:fs';
 import zlib from 'node:zlib';
+import { crc32 } from '../crc32.js';
 import { InputError } from '../errors.js';
 
 /**
@@ -374,25 +375,6 @@ function checkTrailer(trailer: Buffer, crc: number, length: number): string | un
   if (crcBad && sizeBad) return `CRC and size mismatch ${sizes}`;
   if (sizeBad) return `size mismatch ${sizes}`;
   return crcBad ? 'CRC mismatch' : undefined;
-}
-
-type Crc32 = (data: Uint8Array, value?: number) => number;
-/** zlib.crc32 (Node ≥ 20.15); a table-driven fallback for older Node 20 releases. */
-const crc32: Crc32 = (zlib as unknown as { crc32?: Crc32 }).crc32 ?? crc32Js;
-
-let CRC_TABLE: Uint32Array | undefined;
-function crc32Js(data: Uint8Array, value = 0): number {
-  if (!CRC_TABLE) {
-    CRC_TABLE = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      CRC_TABLE[n] = c >>> 0;
-    }
-  }
-  let c = ~value >>> 0;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
 }
 
 /** Destroys the read stream and waits until its file descriptor is closed. */

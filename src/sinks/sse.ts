@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { EngineOutput } from '../engine/types.js';
 import { RuntimeError } from '../errors.js';
 import { StrategyChannel, type ChannelLimits, type ChannelStats, type SlowClientPolicy } from './sse-channel.js';
-import { acceptsGzip, isGzipAvailable } from './sse-gzip.js';
+import { acceptsGzip } from './sse-gzip.js';
 import { parseLastEventId } from './sse-wire.js';
 
 /**
@@ -54,8 +54,7 @@ export interface SseServerOptions {
    */
   readonly format?: 1 | 2;
   /**
-   * Compress event streams for clients that accept gzip (default true; always false on a Node
-   * without `zlib.crc32`, before 20.15).
+   * Compress event streams for clients that accept gzip (default true).
    */
   readonly gzip?: boolean;
 }
@@ -143,7 +142,7 @@ export class SseServer {
     });
     for (const name of opts.strategies) this.channels.set(name, new StrategyChannel(name, limits));
     this.cors = opts.corsOrigin ?? SSE_DEFAULTS.corsOrigin;
-    this.isGzipOn = (opts.gzip ?? true) && isGzipAvailable;
+    this.isGzipOn = opts.gzip ?? true;
     this.heartbeat = setInterval(() => {
       for (const ch of this.channels.values()) ch.comment('heartbeat');
     }, opts.heartbeatMs ?? SSE_DEFAULTS.heartbeatMs);
