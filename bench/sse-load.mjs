@@ -298,7 +298,10 @@ function runClients({ urls, gzip, deferred }) {
         if (!gzip) onSse(c, buf, pos, stop);
         else if (deferred) {
           c.chunks.push(Buffer.from(buf.subarray(pos, stop))); // the read buffer is shared: copy
-          if (!c.connected && (c.connected = true) && ++connected === clients.length) parentPort.postMessage({ type: 'connected' });
+          if (!c.connected) {
+            c.connected = true;
+            if (++connected === clients.length) parentPort.postMessage({ type: 'connected' });
+          }
         } else {
           c.chunks.push(Buffer.from(buf.subarray(pos, stop)));
           if (c.remaining === stop - pos) inflateChunk(c, Buffer.concat(c.chunks.splice(0)));

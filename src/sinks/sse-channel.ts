@@ -61,9 +61,9 @@ class Client {
   isStale = false;
   /** Bytes of the initial snapshot/resume still in flight: not held against the bound. */
   grace = 0;
-  /** The gzip stream's running CRC and length; undefined for an uncompressed stream. */
   constructor(
     readonly res: ServerResponse,
+    /** The gzip stream's running CRC and length; undefined for an uncompressed stream. */
     readonly gzip: GzipTail | undefined,
   ) {}
 }
@@ -226,10 +226,15 @@ export class StrategyChannel {
 
   /** Writes a batch as this client's stream takes it (compressed or not); false when the socket is full. */
   private write(c: Client, batch: Batch): boolean {
-    if (c.gzip === undefined) return c.res.write(batch.bytes);
+    return c.res.write(this.wireBytes(c, batch));
+  }
+
+  /** The bytes of a batch for this client's stream: its gzip piece (counted in the trailer) or the batch. */
+  private wireBytes(c: Client, batch: Batch): Buffer {
+    if (c.gzip === undefined) return batch.bytes;
     const piece = batch.gzip;
     c.gzip.add(piece);
-    return c.res.write(piece.bytes);
+    return piece.bytes;
   }
 
   /** The first batches of a (re)started client: not held against the bound until they are sent. */
@@ -237,8 +242,9 @@ export class StrategyChannel {
     let ok = true;
     let bytes = 0;
     for (const b of batches) {
-      ok = this.write(c, b);
-      bytes += c.gzip === undefined ? b.bytes.length : b.gzip.bytes.length;
+      const wire = this.wireBytes(c, b);
+      ok = c.res.write(wire);
+      bytes += wire.length;
     }
     if (ok) {
       c.grace = 0;

@@ -275,7 +275,7 @@ export class SseServer {
         return this.json(res, 404, { error: `unknown strategy "${name ?? path}"; valid: ${valid.join(', ')}`, strategies: valid });
       }
       if (this.isClosing) return this.json(res, 503, { error: 'shutting down' });
-      if (req.method === 'HEAD') return void res.writeHead(200, this.streamHeaders(req)).end(); // no client to attach
+      if (req.method === 'HEAD') return void res.writeHead(200, this.isGzipFor(req) ? GZIP_STREAM_HEADERS : STREAM_HEADERS).end(); // no client to attach
       return this.stream(req, res, ch, url);
     }
     const asset = this.web.get(path);
@@ -291,14 +291,14 @@ export class SseServer {
     const lastId = parseLastEventId(req.headers['last-event-id']) ?? parseLastEventId(url.searchParams.get('last_event_id'));
     req.socket.setNoDelay(true);
     req.socket.setTimeout(0);
-    const headers = this.streamHeaders(req);
-    res.writeHead(200, headers);
-    ch.attach(res, lastId, headers === GZIP_STREAM_HEADERS);
+    const gzip = this.isGzipFor(req);
+    res.writeHead(200, gzip ? GZIP_STREAM_HEADERS : STREAM_HEADERS);
+    ch.attach(res, lastId, gzip);
   }
 
-  /** The event stream's headers: gzip when the server may and the client takes it. */
-  private streamHeaders(req: http.IncomingMessage): typeof STREAM_HEADERS {
-    return this.isGzipOn && acceptsGzip(req.headers['accept-encoding']) ? GZIP_STREAM_HEADERS : STREAM_HEADERS;
+  /** True when this request's event stream is sent gzip-compressed: the server may, and the client takes it. */
+  private isGzipFor(req: http.IncomingMessage): boolean {
+    return this.isGzipOn && acceptsGzip(req.headers['accept-encoding']);
   }
 
   private json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
