@@ -19,9 +19,8 @@
 // real clients are on other machines. In the latency phase each inflates every HTTP chunk as it
 // completes, synchronously: the server writes each batch's deflate piece as one chunk, and pieces
 // are independent (src/sinks/sse-gzip.ts), so no queue of 500 async inflaters adds to the latency.
-// Latency =
-// time the client has parsed the whole diff − time the engine emitted the version (both wall
-// clock, performance.timeOrigin + now()).
+// Latency = time the client has parsed the whole diff − time the engine emitted the version (both
+// wall clock, performance.timeOrigin + now()).
 //
 // Phases (throughput figures are the best of --runs runs; the machine's other load only slows runs):
 //   1. throughput: replay at max speed, no SSE server        (engine alone)
@@ -296,15 +295,14 @@ function runClients({ urls, gzip, deferred }) {
       } else if (c.state === 'data') {
         const stop = Math.min(end, pos + c.remaining);
         if (!gzip) onSse(c, buf, pos, stop);
-        else if (deferred) {
+        else {
           c.chunks.push(Buffer.from(buf.subarray(pos, stop))); // the read buffer is shared: copy
-          if (!c.connected) {
+          if (!deferred) {
+            if (c.remaining === stop - pos) inflateChunk(c, Buffer.concat(c.chunks.splice(0))); // a whole piece
+          } else if (!c.connected) {
             c.connected = true;
             if (++connected === clients.length) parentPort.postMessage({ type: 'connected' });
           }
-        } else {
-          c.chunks.push(Buffer.from(buf.subarray(pos, stop)));
-          if (c.remaining === stop - pos) inflateChunk(c, Buffer.concat(c.chunks.splice(0)));
         }
         bytes += stop - pos;
         c.remaining -= stop - pos;
