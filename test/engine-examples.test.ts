@@ -54,7 +54,7 @@ describe('admission worked examples (DESIGN §2.2)', () => {
     const c = C(5900);
     const out: ReturnType<typeof pushOne> = [];
     out.push(...pushOne(engine, factsInput(T0 + 5 * SEC + 2 * MS, trade(c, 10, T0 + 5 * SEC, 17))));
-    expect(engine.marks.get(c.ticker)).toMatchObject({ price: 10, source: 'ws', event_us: T0 + 5 * SEC });
+    expect(engine.marks.get(c.ticker)).toEqual({ price: 10, source: 'ws', event_us: T0 + 5 * SEC, seq: 17 }); // a trade: no bid/ask
 
     // Snapshot 2 arrives later but its quote was last updated at T0+3s: older than the trade.
     const stale = pushOne(engine, chainPage(T0 + 6 * SEC, CHAIN, [quote(c, 8.8, 9.2, T0 + 3 * SEC)], { snapshot: 2 }));
@@ -64,7 +64,7 @@ describe('admission worked examples (DESIGN §2.2)', () => {
 
     // Snapshot 3's quote is from T0+7s: newer, so it supersedes the trade.
     out.push(...pushOne(engine, chainPage(T0 + 8 * SEC, CHAIN, [quote(c, 9.3, 9.7, T0 + 7 * SEC)], { snapshot: 3 })));
-    expect(engine.marks.get(c.ticker)).toMatchObject({ price: 9.5, source: 'rest_quote', event_us: T0 + 7 * SEC });
+    expect(engine.marks.get(c.ticker)).toMatchObject({ price: 9.5, source: 'rest_quote', event_us: T0 + 7 * SEC, bid: 9.3, ask: 9.7 });
 
     const prices = versionsOf(out, 'single').flatMap((v) => v.upserts.filter((t) => t.key === single('C', 5900)).map((t) => t.legs[0]!.price));
     expect(prices).toEqual([10, 9.5]);

@@ -3,11 +3,13 @@
  * last-writer-wins register per leg, output is deterministic and per-strategy independent, and the
  * published tiles are a function of the staged marks.
  */
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { selectStrategies, type EngineConfig } from '../src/engine/config.js';
 import { Engine } from '../src/engine/engine.js';
 import { outputBytes } from '../src/engine/output-lines.js';
+import { IntList } from '../src/engine/columns.js';
 import { makeTileDef, slotScoreMaker } from '../src/engine/strategy.js';
 import { resolveStrategies } from '../src/strategies/index.js';
 import type { EngineInput, Fact, LegFact, OptionContract, TileDef, VersionRecord } from '../src/engine/types.js';
@@ -186,7 +188,8 @@ describe('admission (DESIGN §2.2): one last-writer-wins register per leg', () =
           now.forEach((m, j) => {
             const before = prev[j];
             expect(keyLess(keyOf(m), keyOf(before))).toBe(false);
-            if (m !== before) expect(keyLess(keyOf(before), keyOf(m))).toBe(true);
+            // (marks are read as new objects each time: a change is a change of content)
+            if (!isDeepStrictEqual(m, before)) expect(keyLess(keyOf(before), keyOf(m))).toBe(true);
           });
           prev = now;
         });
@@ -359,9 +362,15 @@ describe('slot scores (declarePure)', () => {
       fc.property(fc.array(tile, { minLength: 1, maxLength: 20 }), fc.array(fc.tuple(fc.nat(), value, spotValue), { maxLength: 30 }), (defs, calls) => {
         for (const strategy of strategies) {
           const bySlot = slotScoreMaker(strategy)!(defs);
+          const io = new Float64Array(5);
           for (const [i, v, sp] of calls) {
             const s = i % defs.length;
-            expect(Object.is(bySlot(s, v, sp), strategy.score(defs[s]!, v, sp))).toBe(true);
+            io[2] = v;
+            io[3] = 12345; // overwritten
+            bySlot(s, io, 2, sp);
+            // NaN stands for null
+            expect(Object.is(io[3], strategy.score(defs[s]!, v, sp) ?? NaN)).toBe(true);
+            expect([io[0], io[1], io[2], io[4]]).toEqual([0, 0, v, 0]); // nothing else written
           }
         }
       }),
@@ -447,6 +456,29 @@ describe('published tiles are a function of the staged marks (DESIGN §2.3)', ()
         }
       }),
       { numRuns: 80 },
+    );
+  });
+});
+
+describe('IntList (staging’s reused slot lists)', () => {
+  it('behaves as an array emptied by clear, across growth and refills', () => {
+    const op = fc.oneof(fc.nat({ max: 1_000_000 }).map((x) => ({ push: x })), fc.constant({ clear: true as const }));
+    fc.assert(
+      fc.property(fc.array(fc.oneof({ weight: 30, arbitrary: op.filter((o) => 'push' in o) }, { weight: 1, arbitrary: op }), { maxLength: 400, size: 'max' }), (ops) => {
+        const list = new IntList();
+        let model: number[] = [];
+        for (const o of ops) {
+          if ('push' in o) {
+            list.push(o.push);
+            model.push(o.push);
+          } else {
+            list.clear();
+            model = [];
+          }
+          expect(list.length).toBe(model.length);
+        }
+        expect(Array.from({ length: list.length }, (_, i) => list.at(i))).toEqual(model);
+      }),
     );
   });
 });

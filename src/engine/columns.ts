@@ -39,3 +39,27 @@ export class Float64Slab {
     return a;
   }
 }
+
+/**
+ * A list of small non-negative integers (slot numbers) that is emptied and refilled over and over:
+ * its room is kept. (Emptying a JS array with `length = 0` gives its backing store back, so the
+ * next fills regrow it from nothing, allocating at every step.)
+ */
+export class IntList {
+  private items = new Int32Array(64);
+  length = 0;
+
+  push(x: number): void {
+    if (this.length === this.items.length) this.items = grown(this.items, this.length + 1);
+    this.items[this.length++] = x;
+  }
+
+  /** Item `i` (0 ≤ i < length). */
+  at(i: number): number {
+    return this.items[i]!;
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+}

@@ -225,9 +225,18 @@ export class Engine {
   }
 
   private evaluateAll(nowUs: number, emit: Emit): void {
-    for (const p of this.pipelines) {
-      if (p.failure) continue;
-      const rec = this.guard(p, nowUs, emit, () => p.evaluate(nowUs));
+    const pipelines = this.pipelines;
+    // once per input and pipeline: a plain try/catch, no closure (as in `applyFacts`)
+    for (let k = 0; k < pipelines.length; k++) {
+      const p = pipelines[k]!;
+      if (p.failure !== undefined) continue;
+      let rec;
+      try {
+        rec = p.evaluate(nowUs);
+      } catch (err) {
+        this.fail(p, nowUs, emit, err);
+        continue;
+      }
       if (rec) emit(rec);
     }
   }
@@ -249,6 +258,8 @@ export class Engine {
 
   private applyFacts(facts: readonly Fact[], emit: Emit): void {
     const pipelines = this.pipelines;
+    // read once, again only after a spot fact moved it: reading it per fact boxed a new heap number each time
+    let spot = this.spotValue;
     for (let i = 0; i < facts.length; i++) {
       const f = facts[i]!;
       this.position.step = i;
@@ -257,7 +268,6 @@ export class Engine {
         this.marks.countFact(id, f.contract.root);
         const first = !this.marks.hasMark(id);
         if (!this.marks.admitAt(id, f)) continue;
-        const spot = this.spotValue;
         // per fact and pipeline: a plain try/catch, no closure (this is the engine's hottest loop)
         for (let k = 0; k < pipelines.length; k++) {
           const p = pipelines[k]!;
@@ -275,6 +285,7 @@ export class Engine {
         }
         const before = this.spot.value;
         if (!this.spot.admit(f) || this.spot.value === before) continue;
+        spot = this.spotValue;
         for (const p of pipelines) {
           if (!p.failure) this.guard(p, this.clock!, emit, () => p.staging.onSpot(this.spotValue));
         }

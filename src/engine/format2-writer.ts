@@ -1,7 +1,7 @@
 import { grown } from './columns.js';
 import { byCodeUnits, snapshotBody2, type Format2Snapshot } from './format2.js';
 import { chainHash } from './hash.js';
-import { ByteWriter, NUMBER_MAX, putInteger, putNumber } from './json-bytes.js';
+import { ByteWriter, NUMBER_MAX, putInteger, putNumberAt } from './json-bytes.js';
 import { sourceName, type LegMarks } from './marks.js';
 import type { SlotTable } from './slot-table.js';
 import { ROW_HEAD, ROW_LEG, type UpsertRows } from './tile-columns.js';
@@ -145,11 +145,11 @@ export class Format2Writer {
       const rowHead = rowHeads[s]!;
       buf.set(rowHead, pos);
       pos += rowHead.length;
-      pos = putNumber(buf, pos, d[off + 1]!);
+      pos = putNumberAt(buf, pos, d, off + 1);
       buf[pos++] = 0x2c;
-      pos = putNumber(buf, pos, d[off + 2]!); // a null score is NaN, written `null`
+      pos = putNumberAt(buf, pos, d, off + 2); // a null score is NaN, written `null`
       buf[pos++] = 0x2c;
-      pos = putNumber(buf, pos, d[off + 3]!);
+      pos = putNumberAt(buf, pos, d, off + 3);
       const legs = legStart[s + 1]! - legStart[s]!;
       const newest = newestLegIndex(d, off, legs);
       if (newest === NO_LEG) this.badRow(s, d, off, legs);

@@ -130,6 +130,19 @@ export const NUMBER_MAX = 25;
  * `String`.
  */
 export function putNumber(buf: Buffer, pos: number, n: number): number {
+  SCRATCH[0] = n;
+  return putNumberAt(buf, pos, SCRATCH, 0);
+}
+
+const SCRATCH = new Float64Array(1);
+
+/**
+ * `putNumber` of `src[i]`. The hot callers (a version's rows) pass the row array and an index: a
+ * double passed to a function that is not inlined is boxed into a new heap number, three per row,
+ * which the young generation then has to collect; an array and a small integer are not.
+ */
+export function putNumberAt(buf: Buffer, pos: number, src: Float64Array, i: number): number {
+  const n = src[i]!;
   const k = Math.round(n * 1e6);
   if (k / 1e6 !== n || !(Math.abs(n) < DECIMAL_MAX)) {
     if (Number.isSafeInteger(n)) return putInteger(buf, pos, n);

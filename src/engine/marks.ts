@@ -48,6 +48,9 @@ export const M_EVENT_US = 2;
 export const M_SEQ = 3;
 export const M_SOURCE = 4;
 export const M_CONFIDENCE = 5;
+/** A quote mid's bid and ask (NaN for a trade). */
+export const M_BID = 6;
+export const M_ASK = 7;
 
 export interface AdmissionCounts {
   admitted: number;
@@ -62,12 +65,13 @@ export interface AdmissionCounts {
 export class LegMarks {
   private readonly ids = new Map<string, number>();
   private readonly tickers: string[] = [];
-  private readonly marks: (LegMark | undefined)[] = [];
   readonly counts: AdmissionCounts = { admitted: 0, discarded: 0 };
   /**
    * The current marks as numbers, `MARK_STRIDE` per ticker id side by side (a tile recompute reads
    * one cache line per leg): `M_HAS` (1 once the ticker has a mark; marks are never removed),
-   * `M_PRICE`, `M_EVENT_US`, `M_SEQ`, `M_SOURCE` (`sourceCode`), `M_CONFIDENCE` (`legConfidence`).
+   * `M_PRICE`, `M_EVENT_US`, `M_SEQ`, `M_SOURCE` (`sourceCode`), `M_CONFIDENCE` (`legConfidence`),
+   * `M_BID`/`M_ASK` (NaN unless a quote mid). They are the only copy: `get` makes a `LegMark` from
+   * them when asked (an object per admitted fact was garbage for the young generation).
    */
   cols = new Float64Array(0);
   /** Leg facts seen per ticker, admitted or not (`countFact`), and each ticker's contract root. */
@@ -80,7 +84,6 @@ export class LegMarks {
     if (id === undefined) {
       id = this.tickers.push(ticker) - 1;
       this.ids.set(ticker, id);
-      this.marks.push(undefined);
       const n = id + 1;
       this.cols = grown(this.cols, n * MARK_STRIDE);
       this.facts = grown(this.facts, n);
@@ -137,24 +140,27 @@ export class LegMarks {
       this.counts.discarded++;
       return false;
     }
-    const mark: LegMark =
-      fact.bid !== undefined && fact.ask !== undefined
-        ? { price: fact.price, event_us: fact.event_us, seq: fact.seq, source: fact.source, bid: fact.bid, ask: fact.ask }
-        : { price: fact.price, event_us: fact.event_us, seq: fact.seq, source: fact.source };
-    this.marks[id] = mark;
+    const quote = fact.bid !== undefined && fact.ask !== undefined;
     c[o + M_HAS] = 1;
-    c[o + M_PRICE] = mark.price;
-    c[o + M_EVENT_US] = mark.event_us;
-    c[o + M_SEQ] = mark.seq;
-    c[o + M_SOURCE] = sourceCode(mark.source);
-    c[o + M_CONFIDENCE] = legConfidence(mark);
+    c[o + M_PRICE] = fact.price;
+    c[o + M_EVENT_US] = fact.event_us;
+    c[o + M_SEQ] = fact.seq;
+    c[o + M_SOURCE] = sourceCode(fact.source);
+    c[o + M_CONFIDENCE] = quote ? legConfidence(fact) : 1;
+    c[o + M_BID] = quote ? fact.bid! : NaN;
+    c[o + M_ASK] = quote ? fact.ask! : NaN;
     this.counts.admitted++;
     return true;
   }
 
   get(ticker: string): LegMark | undefined {
     const id = this.ids.get(ticker);
-    return id === undefined ? undefined : this.marks[id];
+    if (id === undefined || !this.hasMark(id)) return undefined;
+    const c = this.cols;
+    const o = id * MARK_STRIDE;
+    const mark = { price: c[o + M_PRICE]!, event_us: c[o + M_EVENT_US]!, seq: c[o + M_SEQ]!, source: sourceName(c[o + M_SOURCE]!) };
+    const bid = c[o + M_BID]!;
+    return bid === bid ? { ...mark, bid, ask: c[o + M_ASK]! } : mark;
   }
 }
 

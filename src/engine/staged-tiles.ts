@@ -1,4 +1,4 @@
-import { Float64Slab, grown } from './columns.js';
+import { Float64Slab, grown, IntList } from './columns.js';
 import { skewFactor } from './confidence.js';
 import { M_CONFIDENCE, M_EVENT_US, M_HAS, M_PRICE, M_SEQ, M_SOURCE, MARK_STRIDE, sourceCode, type LegMarks } from './marks.js';
 import type { SlotTable } from './slot-table.js';
@@ -40,7 +40,7 @@ export class StagedTiles {
   /** Changed since the last publish (differs from canonical). */
   private changed = new Uint8Array(0);
   /** Slots that may be changed, each once (`listed`); `take` filters and sorts them. */
-  private readonly pending: number[] = [];
+  private readonly pending = new IntList();
   /** Room for `changedByKey`'s answer. */
   private order = new Int32Array(64);
   private listed = new Uint8Array(0);
@@ -166,7 +166,7 @@ export class StagedTiles {
     let n = 0;
     if (pending.length * 16 >= t.size) {
       // many: one pass over the slots in key order (no sort)
-      for (let i = 0; i < pending.length; i++) this.listed[pending[i]!] = 0;
+      for (let i = 0; i < pending.length; i++) this.listed[pending.at(i)] = 0;
       for (let r = 0; r < t.size; r++) {
         const s = t.byRank[r]!;
         if (this.changed[s] === 1) out[n++] = s;
@@ -174,14 +174,14 @@ export class StagedTiles {
     } else {
       // few: their ranks, sorted as numbers, then the slots of those ranks
       for (let i = 0; i < pending.length; i++) {
-        const s = pending[i]!;
+        const s = pending.at(i);
         this.listed[s] = 0;
         if (this.changed[s] === 1) out[n++] = t.rank[s]!;
       }
       out.subarray(0, n).sort();
       for (let i = 0; i < n; i++) out[i] = t.byRank[out[i]!]!;
     }
-    pending.length = 0; // (kept: its room is reused)
+    pending.clear();
     return out.subarray(0, n);
   }
 
@@ -218,12 +218,19 @@ export class StagedTiles {
     }
     confidence = round4(confidence * skewFactor(tsUs - oldestUs));
     const v = round6(value);
-    const raw = this.makeSlotScore === undefined ? this.strategy.score(t.defs[s]!, v, spot) : this.scoreOf(s, v, spot);
-    const score = raw === null || !Number.isFinite(raw) ? NaN : round6(raw);
-    if (this.populated[s] === 0) this.markPopulated(s); // (lazy staging counted it from the marks)
     const st = this.st;
     const o = s * STRIDE;
     st[o] = v;
+    let score: number;
+    if (this.makeSlotScore === undefined) {
+      const raw = this.strategy.score(t.defs[s]!, v, spot);
+      score = raw === null || !Number.isFinite(raw) ? NaN : round6(raw);
+    } else {
+      this.scoreInto(s, o, spot); // st[o + 1] = the raw score, NaN for null
+      const raw = st[o + 1]!;
+      score = Number.isFinite(raw) ? round6(raw) : NaN;
+    }
+    if (this.populated[s] === 0) this.markPopulated(s); // (lazy staging counted it from the marks)
     st[o + 1] = score;
     st[o + 2] = confidence;
     st[o + 3] = tsUs;
@@ -237,7 +244,7 @@ export class StagedTiles {
     }
     const c = this.canonical;
     const isCanon = c.isPublished(s);
-    if (!isCanon || !this.isSameAsCanonical(s, start, end, v, score, confidence)) {
+    if (!isCanon || !this.isSameAsCanonical(s, start, end)) {
       const cs = isCanon ? c.st[s * CANON_STRIDE + 2]! : 0;
       const d = Math.abs((score !== score ? 0 : score) - (cs === cs ? cs : 0));
       this.changed[s] = 1;
@@ -251,19 +258,26 @@ export class StagedTiles {
     }
   }
 
-  /** The slot score (made again once slots were added since it was made). */
-  private scoreOf(s: number, value: number, spot: number | undefined): number | null {
+  /** The slot score of the value at `st[o]`, written to `st[o + 1]` (made again once slots were added since it was made). */
+  private scoreInto(s: number, o: number, spot: number | undefined): void {
     if (s >= this.scoredSlots) {
       this.slotScore = this.makeSlotScore!(this.table.defs);
       this.scoredSlots = this.table.size;
     }
-    return this.slotScore!(s, value, spot);
+    this.slotScore!(s, this.st, o, spot);
   }
 
-  /** True when the tile's value, score, confidence and leg prices equal the canonical tile's. */
-  private isSameAsCanonical(s: number, start: number, end: number, value: number, score: number, confidence: number): boolean {
+  /**
+   * True when the tile's staged value, score, confidence and leg prices equal the canonical tile's.
+   * (It reads the staged numbers from `st`: doubles passed as arguments would be boxed.)
+   */
+  private isSameAsCanonical(s: number, start: number, end: number): boolean {
     const c = this.canonical.st;
     const o = s * CANON_STRIDE;
+    const so = s * STRIDE;
+    const value = this.st[so]!;
+    const score = this.st[so + 1]!;
+    const confidence = this.st[so + 2]!;
     const cs = c[o + 2]!;
     // `!==` as on the published numbers (a NaN value is never the same); a null score is NaN here
     if (value !== c[o + 1] || confidence !== c[o + 3]) return false;

@@ -1,4 +1,4 @@
-import { grown } from './columns.js';
+import { grown, IntList } from './columns.js';
 import type { LegMarks } from './marks.js';
 import type { SlotTable } from './slot-table.js';
 import { StagedTiles } from './staged-tiles.js';
@@ -29,7 +29,7 @@ export class StagingHeatmap {
   // Lazy mode: legs without a mark per slot, and the slots to recompute before the next read.
   private missing = new Int32Array(0);
   private dirty = new Uint8Array(0);
-  private readonly dirtyList: number[] = [];
+  private readonly dirtyList = new IntList();
   /** Spot moved: every populated tile is to be re-scored. */
   private spotDirty = false;
   private spot: number | undefined;
@@ -147,11 +147,11 @@ export class StagingHeatmap {
       for (let s = 0; s < this.table.size; s++) if (this.tiles.populated[s] === 1) this.tiles.refresh(s, this.spot);
       this.spotDirty = false;
     } else {
-      for (let i = 0; i < list.length; i++) this.tiles.refresh(list[i]!, this.spot);
+      for (let i = 0; i < list.length; i++) this.tiles.refresh(list.at(i), this.spot);
     }
     if (list.length === 0) return;
-    for (let i = 0; i < list.length; i++) this.dirty[list[i]!] = 0;
-    list.length = 0; // (kept: its room is reused, not grown again from empty)
+    for (let i = 0; i < list.length; i++) this.dirty[list.at(i)] = 0;
+    list.clear();
   }
 
   /** Lazy mode: slot `s` has just got a mark for every leg. */

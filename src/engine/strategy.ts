@@ -18,8 +18,13 @@ export interface Strategy {
 /** Score functions declared pure by `declarePure`. */
 const PURE_SCORES = new WeakSet<Strategy['score']>();
 
-/** A strategy's score by slot number: exactly `score(defs[slot], value, spot)`, without the def's lookups. */
-export type SlotScore = (slot: number, value: number, spot: number | undefined) => number | null;
+/**
+ * A strategy's score by slot number: writes exactly `score(defs[slot], io[at], spot)` to
+ * `io[at + 1]` (NaN for null), without the def's lookups. The numbers go in and out through the
+ * array: a double passed to or returned from a call that is not inlined is boxed into a new heap
+ * number, twice per recompute.
+ */
+export type SlotScore = (slot: number, io: Float64Array, at: number, spot: number | undefined) => void;
 /** Makes a `SlotScore` for the tiles `defs` (slot order); made again when slots are added. */
 export type SlotScoreMaker = (defs: readonly TileDef[]) => SlotScore;
 

@@ -9,5 +9,7 @@ export function valuePerWidth(def: TileDef, value: number): number {
 /** `valuePerWidth` by slot (`declarePure`): the widths in a column. */
 export const valuePerWidthBySlot: SlotScoreMaker = (defs) => {
   const width = Float64Array.from(defs, (def) => def.strikes[1]! - def.strikes[0]!);
-  return (slot, value) => value / width[slot]!;
+  return (slot, io, at) => {
+    io[at + 1] = io[at]! / width[slot]!;
+  };
 };

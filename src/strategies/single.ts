@@ -28,11 +28,14 @@ export const single: Strategy = declarePure(
   (defs) => {
     const strike = Float64Array.from(defs, (def) => def.strikes[0]!);
     const call = Uint8Array.from(defs, (def) => (def.right === 'C' ? 1 : 0));
-    return (slot, value, spot) => {
-      if (spot === undefined || spot <= 0) return null;
+    return (slot, io, at, spot) => {
+      if (spot === undefined || spot <= 0) {
+        io[at + 1] = NaN; // null
+        return;
+      }
       const k = strike[slot]!;
       const intrinsic = call[slot] === 1 ? Math.max(0, spot - k) : Math.max(0, k - spot);
-      return ((value - intrinsic) / spot) * 10_000;
+      io[at + 1] = ((io[at]! - intrinsic) / spot) * 10_000;
     };
   },
 );
