@@ -1,4 +1,4 @@
-import { parseRedisTarget, DEFAULT_PREFIX, type RedisTarget } from '../redis/connection.js';
+import { parseRedisTarget, DEFAULT_PREFIX, type RedisTarget } from '../redis/target.js';
 import { parseNonNegativeInt, parsePositiveInt } from './parse-options.js';
 
 /** The Redis flags shared by feed, pipeline, sse, and replay/live `--redis` (DESIGN §6). */

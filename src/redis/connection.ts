@@ -1,5 +1,9 @@
 import { createClient, ErrorReply, ClientClosedError } from 'redis';
-import { RuntimeError, UsageError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
+import { redactText, type RedisTarget } from './target.js';
+
+// Parsing and naming (no client): in target.ts, so that the CLI's option parsing does not load the client.
+export { DEFAULT_PREFIX, keysOf, parseRedisTarget, redactText, redactUrl, type RedisTarget } from './target.js';
 
 /**
  * Connections to Redis (DESIGN §6) with the behaviour every Redis command shares:
@@ -19,18 +23,6 @@ export function newClient(options: NonNullable<Parameters<typeof createClient>[0
   return createClient(options);
 }
 export type RedisClient = ReturnType<typeof newClient>;
-
-export interface RedisTarget {
-  /** The URL as given (with its password: only ever handed to the client). */
-  readonly url: string;
-  /** The URL for messages: the password (and user) replaced by `***`. */
-  readonly shown: string;
-  /** Key prefix (`--redis-prefix`, default `massive`). */
-  readonly prefix: string;
-}
-
-/** Default key prefix (DESIGN §6). */
-export const DEFAULT_PREFIX = 'massive';
 
 /** Backoff between reconnection attempts once the connection has worked: 100 ms doubling to 5 s. */
 export function reconnectDelayMs(retries: number): number {
@@ -68,43 +60,6 @@ export async function retrying<T>(command: () => Promise<T>, signal?: AbortSigna
 
 /** Attempts at start before giving up with exit 1 (about 1.5 s in all). */
 const START_ATTEMPTS = 4;
-
-/**
- * Validates `--redis URL` (redis://, rediss:// or unix://) and `--redis-prefix` (no spaces, no `:`
- * at either end); the password is kept for the client only.
- */
-export function parseRedisTarget(url: string, prefix: string = DEFAULT_PREFIX): RedisTarget {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`--redis: "${redactUrl(url)}" is not a URL (e.g. redis://127.0.0.1:6379 or unix:///run/redis.sock)`);
-  }
-  if (!['redis:', 'rediss:', 'unix:'].includes(parsed.protocol)) {
-    throw new UsageError(`--redis: "${redactUrl(url)}" must start with redis://, rediss:// or unix://`);
-  }
-  if (!/^[A-Za-z0-9_.{}-]+(:[A-Za-z0-9_.{}-]+)*$/.test(prefix)) {
-    throw new UsageError(`--redis-prefix: "${prefix}" must be letters, digits, "_", "-", "." or "{}" parts joined by ":" (e.g. massive or prod:massive)`);
-  }
-  return { url, shown: redactUrl(url), prefix };
-}
-
-/** The URL with its user and password replaced by `***` (for messages). */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/)([^@/]*)@/i, (_m, scheme: string) => `${scheme}***@`);
-}
-
-/** Removes the URL's password from any text (an error message from the client may quote it). */
-export function redactText(target: RedisTarget, text: string): string {
-  let out = text.split(target.url).join(target.shown);
-  try {
-    const p = new URL(target.url).password;
-    if (p !== '') out = out.split(decodeURIComponent(p)).join('***').split(p).join('***');
-  } catch {
-    /* not a URL: nothing more to hide */
-  }
-  return out;
-}
 
 /** Options of one connection. */
 export interface ConnectOptions {
@@ -198,23 +153,4 @@ function describe(err: unknown): string {
     if (typeof msg === 'string' && msg !== '') return msg.split('\n')[0]!.slice(0, 200);
   }
   return String(err).slice(0, 200);
-}
-
-/** Key names under a prefix (DESIGN §6). */
-export function keysOf(prefix: string): {
-  raw: string;
-  /** Set by a feed that reached the end of its input: the last raw entry ID (pipelines stop there). */
-  rawEnd: string;
-  /** The session's facts (`{"underlying":…}`), set by the first feed. */
-  meta: string;
-  heatmap: (strategy: string) => string;
-  snapshot: (strategy: string) => string;
-} {
-  return {
-    raw: `${prefix}:raw`,
-    rawEnd: `${prefix}:raw:end`,
-    meta: `${prefix}:raw:meta`,
-    heatmap: (s) => `${prefix}:heatmap:${s}`,
-    snapshot: (s) => `${prefix}:heatmap:${s}:snapshot`,
-  };
 }
