@@ -174,10 +174,18 @@ describe('heatmap replay: where the output goes away', () => {
     expect(r.got).toBeGreaterThan(0);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/\n\s+at |EPIPE/);
-    // and it stops there instead of replaying the rest for nobody, in one thread and in workers
-    const total = 6449; // lines of fixtures/open-3m (88 MB of NDJSON; the pipe closes after 64 KB)
+    // and it stops there instead of replaying the rest for nobody, in one thread and in workers:
+    // a 30-minute sim (~63 k lines, ~0.1 GB of NDJSON; the pipe closes after 64 KB) is longer
+    // than what the workers may have queued (16 input batches of ≤ 2,000 lines, 32 MB of output each)
+    const long = path.join(work.dir, 'long');
+    const sim = await runCli(['sim', '--out', long, '--duration', '30m', '--seed', '11', '--no-progress']);
+    expect(sim.code, sim.stderr).toBe(0);
+    const counts = /chain ([\d,]+) lines .* options ([\d,]+) frames .* indices ([\d,]+) lines/.exec(sim.stderr + sim.stdout);
+    expect(counts, sim.stderr).not.toBeNull();
+    const total = counts!.slice(1, 4).reduce((sum, n) => sum + Number(n.replace(/,/g, '')), 0);
+    expect(total).toBeGreaterThan(60_000);
     for (const jobs of ['1', '2']) {
-      const big = await runIntoClosedPipe(['replay', path.join(ROOT, 'fixtures', 'open-3m'), '--no-progress', '--jobs', jobs]);
+      const big = await runIntoClosedPipe(['replay', long, '--no-progress', '--jobs', jobs]);
       expect(big.code, big.stderr).toBe(0);
       expect(big.stderr).toMatch(/stopped early: the reader of the NDJSON output went away/);
       const lines = Number(/replayed ([\d,]+) lines/.exec(big.stderr)![1]!.replace(/,/g, ''));
