@@ -41,9 +41,9 @@ export class Format2Writer {
   private readonly out = new ByteWriter(1 << 20);
   /**
    * Per slot: its row head `["<key>",`, once the slot's identity has gone out: the heads' bytes one
-   * after another in `heads`, slot s's at `headAt[s]` for `headLen[s]` bytes (0: not out yet).
-   * They are copied four bytes at a time through DataViews: `TypedArray.set` costs ~40 ns a call
-   * whatever the length, per row.
+   * after another in `heads`, slot s's at `headAt[s]` for `headLen[s]` bytes (0: not out yet),
+   * copied four bytes at a time through DataViews (in place about as costly as a `TypedArray.set`
+   * per row: ARCHITECTURE.md, "Seventh session").
    */
   private heads = new Uint8Array(1 << 12);
   private headsView = new DataView(this.heads.buffer);
@@ -185,10 +185,7 @@ export class Format2Writer {
     changed.push(id);
   }
 
-  /**
-   * Writes the version's rows at `pos` of `buf` (which has room for them); returns the position
-   * after them. A method of its own, small enough for the number writer to be inlined into it.
-   */
+  /** Writes the version's rows at `pos` of `buf` (which has room for them); returns the position after them. */
   private writeRows(buf: Buffer, pos: number, count: number, d: Float64Array): number {
     if (buf !== this.outBuf) {
       this.outBuf = buf;
