@@ -39,22 +39,10 @@ export class Format2Writer {
   private readonly strategyJson: string;
   /** The version lines, one after another (`keep`): a line is never written again once returned. */
   private readonly out = new ByteWriter(1 << 20);
-  /**
-   * Per slot: its row head `["<key>",`, once the slot's identity has gone out: the heads' bytes one
-   * after another in `heads`, slot s's at `headAt[s]` for `headLen[s]` bytes (0: not out yet),
-   * copied four bytes at a time through DataViews (in place about as costly as a `TypedArray.set`
-   * per row: ARCHITECTURE.md, "Seventh session").
-   */
-  private heads = new Uint8Array(1 << 12);
-  private headsView = new DataView(this.heads.buffer);
-  private headsUsed = 0;
-  private headAt = new Int32Array(0);
-  private headLen = new Int32Array(0);
+  /** Per slot: `["<key>",`, set when the slot's identity has gone out. */
+  private readonly rowHeads: (Buffer | undefined)[] = [];
   /** The longest row head so far: pass 1 makes room for every row from it, without reading the heads. */
   private rowHeadMax = 0;
-  /** The output buffer pass 2 last wrote into, and a view of it. */
-  private outBuf: Buffer | undefined;
-  private outView: DataView | undefined;
   // The register, by ticker id.
   private regHas = new Uint8Array(0);
   private regPrice = new Float64Array(0);
@@ -85,8 +73,8 @@ export class Format2Writer {
     const o = this.out;
     const d = p.rows.data;
     this.growRegister();
-    this.headAt = grown(this.headAt, t.size);
-    this.headLen = grown(this.headLen, t.size);
+    // packed arrays, grown by push: assigning far past the end would turn them into dictionaries
+    while (this.rowHeads.length < t.size) this.rowHeads.push(undefined);
     o.reset();
     // The line is written in place, in order: the lead with room for the hash, the canonical
     // body's rest, the stats; the hash is filled in once the body is written (it is 64 hex digits).
@@ -102,16 +90,17 @@ export class Format2Writer {
     let wroteSlot = false;
     const legStart = t.legStart;
     const legTicker = t.legTicker;
-    const headLen = this.headLen;
+    const rowHeads = this.rowHeads;
     const version = p.version;
     let off = 0;
     for (let i = 0; i < p.rows.count; i++) {
       const s = d[off]!;
-      if (headLen[s] === 0) {
+      if (rowHeads[s] === undefined) {
         if (wroteSlot) o.byte(0x2c);
         wroteSlot = true;
         o.text(this.slotJson(s));
-        this.addHead(s, Buffer.from(`[${JSON.stringify(t.defs[s]!.key)},`));
+        const rowHead = (rowHeads[s] = Buffer.from(`[${JSON.stringify(t.defs[s]!.key)},`));
+        if (rowHead.length > this.rowHeadMax) this.rowHeadMax = rowHead.length;
       }
       off += ROW_HEAD;
       for (let l = legStart[s]!, end = legStart[s + 1]!; l < end; l++, off += ROW_LEG) {
@@ -187,25 +176,15 @@ export class Format2Writer {
 
   /** Writes the version's rows at `pos` of `buf` (which has room for them); returns the position after them. */
   private writeRows(buf: Buffer, pos: number, count: number, d: Float64Array): number {
-    if (buf !== this.outBuf) {
-      this.outBuf = buf;
-      this.outView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    }
-    const out = this.outView!;
-    const heads = this.heads;
-    const headsView = this.headsView;
-    const headAt = this.headAt;
-    const headLen = this.headLen;
+    const rowHeads = this.rowHeads;
     const legStart = this.table.legStart;
     let off = 0;
     for (let i = 0; i < count; i++) {
       const s = d[off]!;
       if (i > 0) buf[pos++] = 0x2c; // ,
-      // the row head, four bytes at a time, then the rest
-      let a = headAt[s]!;
-      const end = a + headLen[s]!;
-      for (; a + 4 <= end; a += 4, pos += 4) out.setInt32(pos, headsView.getInt32(a, true), true);
-      for (; a < end; a++) buf[pos++] = heads[a]!;
+      const rowHead = rowHeads[s]!;
+      buf.set(rowHead, pos);
+      pos += rowHead.length;
       // value, score (a null score is NaN, written `null`), confidence, each followed by a comma
       for (let k = 1; k <= 3; k++) {
         pos = putNumberAt(buf, pos, d, off + k);
@@ -220,21 +199,6 @@ export class Format2Writer {
       off += ROW_HEAD + ROW_LEG * legs;
     }
     return pos;
-  }
-
-  /** Keeps slot `s`'s row head. */
-  private addHead(s: number, head: Buffer): void {
-    if (this.headsUsed + head.length > this.heads.length) {
-      const bigger = new Uint8Array(Math.max(2 * this.heads.length, this.headsUsed + head.length));
-      bigger.set(this.heads.subarray(0, this.headsUsed));
-      this.heads = bigger;
-      this.headsView = new DataView(bigger.buffer);
-    }
-    this.heads.set(head, this.headsUsed);
-    this.headAt[s] = this.headsUsed;
-    this.headLen[s] = head.length;
-    this.headsUsed += head.length;
-    if (head.length > this.rowHeadMax) this.rowHeadMax = head.length;
   }
 
   /** Throws for a row `newestLegIndex` found no leg for: an engine bug, said with the tile's key. */
