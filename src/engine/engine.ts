@@ -287,7 +287,7 @@ export class Engine {
         if (!this.spot.admit(f) || this.spot.value === before) continue;
         spot = this.spotValue;
         for (const p of pipelines) {
-          if (!p.failure) this.guard(p, this.clock!, emit, () => p.staging.onSpot(this.spotValue));
+          if (!p.failure) this.guard(p, this.clock!, emit, () => p.staging.onSpot(spot));
         }
       }
     }

@@ -80,6 +80,10 @@ class Batch {
   }
 }
 
+/** The first and the resync batches every client gets the same: built (and compressed) once. */
+const RETRY = Batch.of(retryField());
+const RESYNC = Batch.of(sseComment('resync: this client fell behind'));
+
 interface HistoryEntry {
   readonly version: number;
   readonly frame: string;
@@ -194,7 +198,7 @@ export class StrategyChannel {
     if (gzip) this.stats.gzip_clients++;
     res.on('close', () => this.detach(c));
     if (gzip) res.write(GZIP_HEADER);
-    this.sendInitial(c, [Batch.of(retryField()), resume !== undefined ? Batch.of(resume) : this.snapshotBatch()]);
+    this.sendInitial(c, [RETRY, resume !== undefined ? Batch.of(resume) : this.snapshotBatch()]);
   }
 
   /** Diffs after `version` from the history ('' when current); undefined when they are not all there. */
@@ -279,7 +283,7 @@ export class StrategyChannel {
       this.flush(); // the others get what is queued; this client jumps straight to the state after it
       c.isStale = false;
       this.stats.snapshots++;
-      this.sendInitial(c, [Batch.of(sseComment('resync: this client fell behind')), this.snapshotBatch()]);
+      this.sendInitial(c, [RESYNC, this.snapshotBatch()]);
     });
   }
 
