@@ -408,8 +408,8 @@ function printTable() {
   out.push(`target rounds (s): floor ${list(tr.floor_ms)}; replay ${list(tr.replay_ms)}; --jobs 1 ${list(tr.replay_one_thread_ms)}; fly ${list(tr.replay_fly_ms)}; DuckDB ${list(tr.duckdb_fly_ms)}`);
   out.push('targets:');
   for (const [k, t] of Object.entries(results.targets)) {
-    const rounds = t.per_round ? `; rounds ${t.per_round.join(' / ')}, best of each ${t.best_of_each}` : '';
-    out.push(`  ${t.met ? 'met    ' : 'NOT met'}  ${k} = ${t.value} (target ${t.target}${rounds})`);
+    const detail = t.per_round ? `; rounds ${t.per_round.join(' / ')}, best of each ${t.best_of_each}` : '';
+    out.push(`  ${t.met ? 'met    ' : 'NOT met'}  ${k} = ${t.value} (target ${t.target}${detail})`);
   }
   out.push(`written: bench/results.json (${results.total_s} s in all)`);
   console.log(out.join('\n'));
