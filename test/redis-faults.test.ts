@@ -9,7 +9,8 @@ import { runCli } from './helpers/cli.js';
 import { startCli } from './helpers/background-cli.js';
 import { startRedisServer, type RedisTestServer } from './helpers/redis-server.js';
 import { SseTestClient, freePort } from './helpers/sse-client.js';
-import { closeRedis, connectRedis, parseRedisTarget, retrying } from '../src/redis/connection.js';
+import { closeRedis, connectRedis, retrying } from '../src/redis/connection.js';
+import { parseRedisTarget } from '../src/redis/target.js';
 
 const REC = 'fixtures/open-3m';
 

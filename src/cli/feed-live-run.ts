@@ -1,7 +1,7 @@
 import { formatSummary, type RecorderSummary } from '../recorder/record-report.js';
 import { monotonicClock, wallClockUs } from '../recorder/clock.js';
 import { runRecorder } from '../recorder/recorder.js';
-import type { RedisTarget } from '../redis/connection.js';
+import type { RedisTarget } from '../redis/target.js';
 import { LiveRawFeed } from '../redis/live-raw-feed.js';
 import { RawWriter } from '../redis/raw-writer.js';
 import type { FeedCliOptions } from './feed.js';

@@ -2,9 +2,6 @@ import { createClient, ErrorReply, ClientClosedError } from 'redis';
 import { RuntimeError } from '../errors.js';
 import { redactText, type RedisTarget } from './target.js';
 
-// Parsing and naming (no client): in target.ts, so that the CLI's option parsing does not load the client.
-export { DEFAULT_PREFIX, keysOf, parseRedisTarget, redactText, redactUrl, type RedisTarget } from './target.js';
-
 /**
  * Connections to Redis (DESIGN §6) with the behaviour every Redis command shares:
  *

@@ -2,7 +2,7 @@ import { Tally } from '../engine/tally.js';
 import { readManifest } from '../recording/manifest.js';
 import { newReadReport, readRecording } from '../recording/reader.js';
 import { Pacer } from '../replay/pacer.js';
-import type { RedisTarget } from './connection.js';
+import type { RedisTarget } from './target.js';
 import { RawWriter, type RawWriterStats } from './raw-writer.js';
 
 /**

@@ -2,7 +2,8 @@ import { InputError } from '../errors.js';
 import { outputBytes } from '../engine/output-lines.js';
 import type { EngineOutput } from '../engine/types.js';
 import { VersionFold } from '../engine/version-fold.js';
-import { keysOf, redactText, retrying, type RedisClient, type RedisTarget } from './connection.js';
+import { retrying, type RedisClient } from './connection.js';
+import { keysOf, redactText, type RedisTarget } from './target.js';
 import { addEntries, lastId } from './stream-batch.js';
 import { compareIds, parseEntryId, type EntryId } from './raw-ids.js';
 

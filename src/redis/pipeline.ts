@@ -3,7 +3,8 @@ import { Tally } from '../engine/tally.js';
 import { isStreamName } from '../recording/lines.js';
 import { extractRecvUs } from '../recording/reader.js';
 import { PipelinePool } from '../replay/pipeline-pool.js';
-import { closeRedis, connectRedis, type RedisTarget } from './connection.js';
+import { closeRedis, connectRedis } from './connection.js';
+import type { RedisTarget } from './target.js';
 import { HeatmapWriter, type HeatmapWriterStats } from './heatmap-writer.js';
 import { readRaw, readRawMeta } from './raw-reader.js';
 

@@ -1,6 +1,7 @@
 import { InputError } from '../errors.js';
 import { ErrorReply } from 'redis';
-import { isTransient, keysOf, reconnectDelayMs, type RedisClient } from './connection.js';
+import { isTransient, reconnectDelayMs, type RedisClient } from './connection.js';
+import { keysOf } from './target.js';
 import { compareIds, parseEntryId } from './raw-ids.js';
 import type { RawMeta } from './raw-writer.js';
 

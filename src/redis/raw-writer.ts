@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js';
-import { closeRedis, connectRedis, keysOf, redactText, retrying, type RedisClient, type RedisTarget } from './connection.js';
+import { closeRedis, connectRedis, retrying, type RedisClient } from './connection.js';
+import { keysOf, redactText, type RedisTarget } from './target.js';
 import { addEntries } from './stream-batch.js';
 import { compareIds, parseEntryId, RawIdAssigner, type EntryId } from './raw-ids.js';
 

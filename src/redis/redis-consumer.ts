@@ -1,7 +1,8 @@
 import type { EngineOutput } from '../engine/types.js';
 import type { OutputConsumer } from '../replay/consumer.js';
 import type { ReplayOutcome } from '../replay/replay.js';
-import { closeRedis, connectRedis, type RedisTarget } from './connection.js';
+import { closeRedis, connectRedis } from './connection.js';
+import type { RedisTarget } from './target.js';
 import { HeatmapWriter } from './heatmap-writer.js';
 
 /**

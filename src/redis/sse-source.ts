@@ -5,7 +5,8 @@ import { withVersionLine } from '../engine/publisher.js';
 import type { PublishedTile, VersionRecord } from '../engine/types.js';
 import type { StrategyChannel } from '../sinks/sse-channel.js';
 import type { SseServer } from '../sinks/sse.js';
-import { keysOf, reconnectDelayMs, type RedisClient } from './connection.js';
+import { reconnectDelayMs, type RedisClient } from './connection.js';
+import { keysOf } from './target.js';
 
 /**
  * Feeds an SSE server from the strategy streams (`heatmap sse --redis`, DESIGN §6): one blocking
