@@ -25,13 +25,13 @@ import type { ControlMessage, ReplayWorkerTask, WorkerMessage } from './replay-w
  */
 
 /**
- * Input batches a worker may have queued (sent, not yet applied), and (below) output batches it may
- * have in flight. Slack between the threads: the workers' costs differ from one stretch of the
- * session to the next, and with 4 and 8 a thread often waited for another while a core idled
- * (~1.87 of 2 cores busy on the bench day, ~1.91 with 16 and 32; 32 and 64 gave no more; ~40 MB
- * more peak RSS).
+ * Input batches a worker may have queued (sent, not yet applied), and output batches it may have in
+ * flight. Slack between the threads: the workers' costs differ from one stretch of the session to
+ * the next, and with 4 and 8 a thread often waited for another while a core idled (~1.87 of 2
+ * cores busy on the bench day, ~1.91 with 16 and 32; 32 and 64 gave no more; ~40 MB more peak RSS).
  */
 const MAX_INPUT_BATCHES = 16;
+const MAX_OUTPUT_BATCHES = 32;
 /** An input batch is sent once it holds this many numbers (~256 KB)… */
 const INPUT_BATCH_NUMBERS = 32_768;
 /** …or this many lines have been read since the last one (so progress and the merge move on). */
@@ -128,7 +128,7 @@ export async function replayInParallel(opts: ParallelReplayOptions): Promise<Rep
       format: opts.format,
       primary: w === 0,
       order,
-      maxInFlight: 32,
+      maxInFlight: MAX_OUTPUT_BATCHES,
       batchBytes: 1 << 20,
     };
     return startWorker('replay/replay-worker.js', { workerData: task });
